@@ -1,0 +1,190 @@
+"""The `feedsmith` command: parse options, build a Config, call one library function, report.
+
+Exit codes: 0 success (warnings allowed), 1 problems under `--strict`, a failed `--check` or a
+failed build, 2 usage or configuration errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from feeds import __version__
+from feeds.config import DEFAULT_OUTPUT, DEFAULT_SOURCE, load_config
+from feeds.errors import ConfigError, FeedsError
+from feeds.model import BuildReport
+from feeds.pipeline import build
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+
+
+class _Progress:
+    """A one-line progress bar on a terminal; silent elsewhere and for short jobs."""
+
+    def __init__(self, stream: TextIO, enabled: bool) -> None:
+        self.stream = stream
+        self.enabled = enabled and stream.isatty()
+        self.started = time.monotonic()
+        self.last = 0.0
+        self.shown = False
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if now - self.started < 0.5 or (now - self.last < 0.1 and done < total):
+            return
+        self.last = now
+        width = 30
+        filled = width * done // max(total, 1)
+        self.stream.write(f"\r{stage:>7} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+        self.stream.flush()
+        self.shown = True
+
+    def clear(self) -> None:
+        if self.shown:
+            self.stream.write("\r" + " " * 60 + "\r")
+            self.stream.flush()
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="feedsmith", description="Atom and RSS feeds for a Jekyll site or a folder of posts."
+    )
+    parser.add_argument("--version", action="version", version=f"feedsmith {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    b = commands.add_parser(
+        "build",
+        help="write every feed as files",
+        description="Write the site feed and one feed per category and tag, in every format, into OUT.",
+    )
+    b.add_argument(
+        "source",
+        nargs="?",
+        type=Path,
+        default=DEFAULT_SOURCE,
+        help=f"a Jekyll site root or a folder of posts (default: {DEFAULT_SOURCE}/)",
+    )
+    b.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=DEFAULT_OUTPUT,
+        metavar="OUT",
+        help=f"where feeds are written (default: {DEFAULT_OUTPUT}/)",
+    )
+    b.add_argument(
+        "-c",
+        "--config",
+        type=Path,
+        metavar="CONFIG",
+        help="a feedsmith.toml or _config.yml (default: SOURCE/_config.yml and SOURCE/feedsmith.toml)",
+    )
+    b.add_argument(
+        "--future", action="store_true", default=None, help="publish posts dated in the future"
+    )
+    b.add_argument("--drafts", action="store_true", default=None, help="publish drafts")
+    b.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit 1 when any post is skipped or any warning is given",
+    )
+    b.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 if OUT is not what a build would write",
+    )
+    volume = b.add_mutually_exclusive_group()
+    volume.add_argument("-q", "--quiet", action="store_true", help="print only errors")
+    volume.add_argument(
+        "-v", "--verbose", action="store_true", help="also list every file written or removed"
+    )
+    return parser
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    return {key: True for key in ("future", "drafts") if getattr(args, key)}
+
+
+def _held_back(report: BuildReport) -> str:
+    if not report.held_back:
+        return ""
+    parts = ", ".join(f"{reason} {n}" for reason, n in sorted(report.held_back.items()))
+    return f", {sum(report.held_back.values())} held back ({parts})"
+
+
+def _report(report: BuildReport, args: argparse.Namespace, out: TextIO, err: TextIO) -> None:
+    for problem in report.errors:
+        err.write(f"{problem.where}: skipped: {problem.reason}\n")
+    if not args.quiet:
+        for problem in report.warnings:
+            err.write(f"{problem.where}: warning: {problem.reason}\n")
+    if args.verbose:
+        for rel in report.written:
+            out.write(f"  wrote   {rel}\n")
+        for rel in report.removed:
+            out.write(f"  removed {rel}\n")
+    if args.quiet:
+        return
+    out.write(
+        f"posts: {report.posts_read} read, {report.posts_published} published{_held_back(report)}, "
+        f"{len(report.errors)} skipped, {len(report.warnings)} warning(s)\n"
+    )
+    if args.check:
+        state = (
+            "up to date"
+            if not report.check_failed
+            else f"{len(report.check_failed)} file(s) differ"
+        )
+        out.write(f"check: {args.output}/ is {state} ({report.seconds:.2f} s)\n")
+    else:
+        out.write(
+            f"feeds: {len(report.written)} written, {len(report.unchanged)} unchanged, "
+            f"{len(report.removed)} removed in {args.output}/ ({report.seconds:.2f} s)\n"
+        )
+
+
+def _build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    config = load_config(
+        args.source, config_file=args.config, output=args.output, overrides=_overrides(args)
+    )
+    progress = _Progress(err, enabled=not args.quiet)
+    try:
+        report = build(config, check=args.check, progress=progress)
+    finally:
+        progress.clear()
+    _report(report, args, out, err)
+    if args.check and report.check_failed:
+        for rel in report.check_failed:
+            err.write(f"{rel}: differs from what a build would write\n")
+        return EXIT_PROBLEMS
+    if args.strict and report.problems:
+        return EXIT_PROBLEMS
+    return EXIT_OK
+
+
+def main(
+    argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: TextIO | None = None
+) -> int:
+    """Run the command line; returns the exit code."""
+    out, err = out or sys.stdout, err or sys.stderr
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exc:  # argparse exits 2 on usage errors, 0 for --help
+        return int(exc.code or 0)
+    try:
+        return _build(args, out, err)
+    except ConfigError as exc:
+        err.write(f"feedsmith: configuration error: {exc}\n")
+        return EXIT_USAGE
+    except FeedsError as exc:
+        err.write(f"feedsmith: {exc}\n")
+        return EXIT_PROBLEMS
+    except KeyboardInterrupt:
+        err.write("feedsmith: interrupted; the output folder keeps the last complete build\n")
+        return 130

@@ -1,0 +1,604 @@
+"""One Config, read from a Jekyll `_config.yml` and/or `feedsmith.toml`, validated once.
+
+Precedence, lowest first: built-in defaults < Jekyll's own keys (and jekyll-feed's `feed:`) <
+the `feedsmith:` section of `_config.yml` < `feedsmith.toml` (or the file given with `-c`) <
+command-line options. Every feedsmith key is declared once in SETTINGS: the loader, the
+validation and the README's reference all come from that table.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+from feeds import __version__
+from feeds.errors import ConfigError
+from feeds.model import FORMATS, Author, Format
+
+PERMALINK_STYLES: Mapping[str, str] = {
+    "none": "/:categories/:title:output_ext",
+    "date": "/:categories/:year/:month/:day/:title:output_ext",
+    "ordinal": "/:categories/:year/:y_day/:title:output_ext",
+    "pretty": "/:categories/:year/:month/:day/:title/",
+    "weekdate": "/:categories/:year/W:week/:short_day/:title:output_ext",
+}
+
+BUILTIN_RULES: tuple[str, ...] = (
+    "comments",
+    "hidden",
+    "stock_widgets",
+    "quote_placeholders",
+    "nav_footer",
+    "source_link",
+    "indent_spaces",
+    "empty_paragraphs",
+    "lazy_images",
+    "kramdown_attributes",
+)
+
+DEFAULT_SOURCE = Path("posts")
+DEFAULT_OUTPUT = Path("_site")
+
+
+@dataclass(frozen=True, slots=True)
+class FeedGroup:
+    """Which categories (or tags) get feeds, and under which folder."""
+
+    enabled: bool = True
+    only: tuple[str, ...] | None = None
+    exclude: tuple[str, ...] = ()
+    path: str = "feed/"
+
+    def includes(self, name: str) -> bool:
+        if not self.enabled or name in self.exclude:
+            return False
+        return self.only is None or name in self.only
+
+
+@dataclass(frozen=True, slots=True)
+class CleanRules:
+    builtin: tuple[str, ...] = BUILTIN_RULES
+    drop: tuple[str, ...] = ()  # CSS selectors whose elements are removed
+    unwrap: tuple[str, ...] = ()  # CSS selectors whose elements are replaced by their content
+    drop_paragraphs: tuple[str, ...] = ()  # regexes: a block whose text matches is removed
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    source: Path = DEFAULT_SOURCE
+    output: Path = DEFAULT_OUTPUT
+    jekyll: bool = False  # the source is a Jekyll site root: posts live in `_posts/`
+    title: str = ""
+    description: str = ""
+    url: str = ""  # scheme://host[:port], no trailing slash
+    baseurl: str = ""  # "" or "/path", no trailing slash
+    author: Author | None = None
+    timezone: str = "UTC"
+    lang: str | None = None
+    permalink: str = PERMALINK_STYLES["date"]  # the posts' URL template
+    icon: str | None = None
+    logo: str | None = None
+    path: str = "feed.xml"
+    posts_limit: int = 20
+    excerpt_only: bool = False
+    categories: FeedGroup = FeedGroup(path="feed/")
+    tags: FeedGroup = FeedGroup(path="feed/by_tag/")
+    formats: tuple[Format, ...] = FORMATS
+    opml: str | None = "feeds.opml"
+    summary_length: int = 200
+    clean: CleanRules = CleanRules()
+    future: bool = False
+    drafts: bool = False
+    max_post_bytes: int = 5_000_000
+    site_vars: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    collections: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def site_url(self) -> str:
+        """The site's home page, absolute, with a trailing slash."""
+        return f"{self.url}{self.baseurl}/"
+
+    def fingerprint(self) -> str:
+        """A digest of every setting that can change output bytes (keys caches)."""
+        settings = {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if f.name not in ("source", "output", "site_vars")
+        }
+        settings["site_vars"] = self.site_vars
+        blob = json.dumps(settings, default=repr, sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(f"{__version__}\0{blob}".encode()).hexdigest()
+
+
+# --- value checkers: each takes (key, value) and returns the value Config stores ---------
+
+
+def _str(key: str, value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise ConfigError(key, f"expected a string, got {_describe(value)}")
+    return str(value)
+
+
+def _opt_str(key: str, value: Any) -> str | None:
+    return None if value in (None, "", False) else _str(key, value)
+
+
+def _bool(key: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(key, f"expected true or false, got {_describe(value)}")
+    return value
+
+
+def _count(key: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError(key, f"expected a whole number >= 0, got {_describe(value)}")
+    return value
+
+
+def _positive(key: str, value: Any) -> int:
+    number = _count(key, value)
+    if number == 0:
+        raise ConfigError(key, "must be at least 1")
+    return number
+
+
+def _str_list(key: str, value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if not isinstance(value, list) or not all(isinstance(v, (str, int)) for v in value):
+        raise ConfigError(key, f"expected a list of strings, got {_describe(value)}")
+    return tuple(str(v) for v in value)
+
+
+def _url(key: str, value: Any) -> str:
+    text = _str(key, value).strip().rstrip("/")
+    if not text:
+        return ""
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(
+            key, f"expected an absolute http(s) URL like https://example.com, got {text!r}"
+        )
+    if parts.path or parts.query or parts.fragment:
+        raise ConfigError(
+            key,
+            f"give only scheme and host here ({parts.scheme}://{parts.netloc}); put a path in baseurl",
+        )
+    return f"{parts.scheme}://{parts.netloc.lower()}"
+
+
+def _baseurl(key: str, value: Any) -> str:
+    text = (_opt_str(key, value) or "").strip().strip("/")
+    if "://" in text or "?" in text or "#" in text:
+        raise ConfigError(key, f"expected a path such as /blog, got {text!r}")
+    return f"/{text}" if text else ""
+
+
+def _timezone(key: str, value: Any) -> str:
+    name = _str(key, value).strip()
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(
+            key, f"unknown time zone {name!r} (use an IANA name such as Asia/Shanghai)"
+        ) from exc
+    return name
+
+
+def _author(key: str, value: Any) -> Author | None:
+    if value in (None, "", False):
+        return None
+    if isinstance(value, (str, int)):
+        return Author(name=str(value))
+    if isinstance(value, Mapping):
+        name = value.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise ConfigError(f"{key}.name", "an author needs a name")
+        email, uri = value.get("email"), value.get("uri", value.get("url"))
+        return Author(
+            name=name.strip(),
+            email=_opt_str(f"{key}.email", email),
+            uri=_opt_str(f"{key}.uri", uri),
+        )
+    raise ConfigError(
+        key, f"expected a name or a mapping with name/email/uri, got {_describe(value)}"
+    )
+
+
+def _permalink(key: str, value: Any) -> str:
+    text = _str(key, value).strip()
+    template = PERMALINK_STYLES.get(text, text)
+    if not template.startswith("/") and ":" not in template:
+        raise ConfigError(
+            key,
+            f"expected one of {', '.join(PERMALINK_STYLES)} or a pattern like /:year/:title/, got {text!r}",
+        )
+    return template
+
+
+def _feed_path(key: str, value: Any) -> str:
+    text = _str(key, value).strip().lstrip("/")
+    if not text or text.endswith("/") or ".." in text.split("/") or "\\" in text:
+        raise ConfigError(
+            key, f"expected a file path inside the output folder such as feed.xml, got {text!r}"
+        )
+    return text
+
+
+def _opt_feed_path(key: str, value: Any) -> str | None:
+    return None if value in (None, False, "") else _feed_path(key, value)
+
+
+def _folder(key: str, value: Any) -> str:
+    text = _str(key, value).strip().strip("/")
+    if ".." in text.split("/") or "\\" in text:
+        raise ConfigError(
+            key, f"expected a folder inside the output folder such as feed/, got {text!r}"
+        )
+    return f"{text}/" if text else ""
+
+
+def _formats(key: str, value: Any) -> tuple[Format, ...]:
+    names = _str_list(key, value)
+    chosen = tuple(f for f in FORMATS if f in names)
+    if len(chosen) != len(set(names)) or not chosen:
+        raise ConfigError(key, f"expected a list drawn from {list(FORMATS)}, got {list(names)}")
+    return chosen
+
+
+def _group(default_path: str) -> Callable[[str, Any], FeedGroup]:
+    """categories / tags: true, false, a list (only these), or {only, except, path}."""
+
+    def check(key: str, value: Any) -> FeedGroup:
+        if value is None or value is True:
+            return FeedGroup(path=default_path)
+        if value is False:
+            return FeedGroup(enabled=False, path=default_path)
+        if isinstance(value, list):
+            return FeedGroup(only=_str_list(key, value), path=default_path)
+        if isinstance(value, Mapping):
+            _reject_unknown(key, value, ("only", "except", "path", "enabled"))
+            only = value.get("only")
+            return FeedGroup(
+                enabled=_bool(f"{key}.enabled", value.get("enabled", True)),
+                only=None if only is None else _str_list(f"{key}.only", only),
+                exclude=_str_list(f"{key}.except", value.get("except")),
+                path=_folder(f"{key}.path", value.get("path", default_path)),
+            )
+        raise ConfigError(key, f"expected true, false, a list or a mapping, got {_describe(value)}")
+
+    return check
+
+
+def _clean(key: str, value: Any) -> CleanRules:
+    if value is None:
+        return CleanRules()
+    if not isinstance(value, Mapping):
+        raise ConfigError(
+            key,
+            f"expected a mapping with builtin/drop/unwrap/drop_paragraphs, got {_describe(value)}",
+        )
+    _reject_unknown(key, value, ("builtin", "drop", "unwrap", "drop_paragraphs"))
+    builtin: tuple[str, ...] = BUILTIN_RULES
+    if "builtin" in value:
+        raw = value["builtin"]
+        if isinstance(raw, bool):
+            builtin = BUILTIN_RULES if raw else ()
+        else:
+            builtin = _str_list(f"{key}.builtin", raw)
+            unknown = [r for r in builtin if r not in BUILTIN_RULES]
+            if unknown:
+                raise ConfigError(
+                    f"{key}.builtin", f"unknown rule(s) {unknown}; known: {list(BUILTIN_RULES)}"
+                )
+    patterns = _str_list(f"{key}.drop_paragraphs", value.get("drop_paragraphs"))
+    for pattern in patterns:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ConfigError(
+                f"{key}.drop_paragraphs", f"{pattern!r} is not a valid regular expression: {exc}"
+            ) from exc
+    selectors = {
+        "drop": _str_list(f"{key}.drop", value.get("drop")),
+        "unwrap": _str_list(f"{key}.unwrap", value.get("unwrap")),
+    }
+    for name, found in selectors.items():
+        for selector in found:
+            _check_selector(f"{key}.{name}", selector)
+    return CleanRules(builtin=builtin, drop_paragraphs=patterns, **selectors)
+
+
+def _check_selector(key: str, selector: str) -> None:
+    import soupsieve  # noqa: PLC0415 - only needed when a site configures selectors
+
+    try:
+        soupsieve.compile(selector)
+    except soupsieve.SelectorSyntaxError as exc:
+        raise ConfigError(key, f"{selector!r} is not a valid CSS selector: {exc}") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    key: str
+    check: Callable[[str, Any], Any]
+    help: str
+    attr: str = ""  # the Config field, when it differs from the key
+
+    @property
+    def field(self) -> str:
+        return self.attr or self.key
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("title", _str, "Feed title; Jekyll's `title` (or `name`)."),
+    Setting("description", _str, "Feed subtitle / RSS description; Jekyll's `description`."),
+    Setting(
+        "url",
+        _url,
+        "The site's scheme and host, e.g. `https://finews.withounder.com`. Needed for absolute links.",
+    ),
+    Setting("baseurl", _baseurl, "Path the site lives under, e.g. `/blog`; Jekyll's `baseurl`."),
+    Setting(
+        "author",
+        _author,
+        "Site author: a name, or `{name, email, uri}`; used where a post names none.",
+    ),
+    Setting("timezone", _timezone, "IANA zone for dates written without an offset (default UTC)."),
+    Setting("lang", _opt_str, "Language of the feeds (`xml:lang`, RSS `language`), e.g. `zh-CN`."),
+    Setting(
+        "permalink",
+        _permalink,
+        "Post URL style or pattern, as in Jekyll: date (default), pretty, ordinal, none, weekdate or `/:categories/:title/`…",
+    ),
+    Setting("icon", _opt_str, "Feed icon (Atom `icon`), absolute or site-relative."),
+    Setting("logo", _opt_str, "Feed logo (Atom `logo`, RSS `image`), absolute or site-relative."),
+    Setting(
+        "path",
+        _feed_path,
+        "Path of the site's Atom feed (default `feed.xml`); RSS uses the same name ending `.rss`.",
+    ),
+    Setting("posts_limit", _count, "Entries per feed, newest first (default 20; 0 means all)."),
+    Setting(
+        "excerpt_only",
+        _bool,
+        "Leave full content out of every feed; summaries only (default false).",
+    ),
+    Setting(
+        "categories",
+        _group("feed/"),
+        "Category feeds: true (all, default), false, a list (only these), or `{only, except, path}` (default path `feed/`).",
+    ),
+    Setting(
+        "tags",
+        _group("feed/by_tag/"),
+        "Tag feeds: true (all, default), false, a list, or `{only, except, path}` (default path `feed/by_tag/`).",
+    ),
+    Setting("formats", _formats, "Formats to write for every feed (default `[atom, rss]`)."),
+    Setting(
+        "opml",
+        _opt_feed_path,
+        "Path of the OPML list of all feeds (default `feeds.opml`; false for none).",
+    ),
+    Setting(
+        "summary_length", _positive, "Characters in a summary made from the body (default 200)."
+    ),
+    Setting(
+        "clean",
+        _clean,
+        "Cleaning rules: `{builtin, drop, unwrap, drop_paragraphs}`; see 'Cleaning' below.",
+    ),
+    Setting("future", _bool, "Publish posts dated in the future (default false; `--future`)."),
+    Setting(
+        "drafts", _bool, "Publish drafts: `_drafts/` and `draft: true` (default false; `--drafts`)."
+    ),
+    Setting("max_post_bytes", _positive, "Skip post files larger than this (default 5000000)."),
+)
+SETTING_KEYS = tuple(s.key for s in SETTINGS)
+_BY_KEY = {s.key: s for s in SETTINGS}
+
+# jekyll-feed's keys under `feed:` that feedsmith reads, and what they become.
+_JEKYLL_FEED_KEYS = {
+    "path": "path",
+    "posts_limit": "posts_limit",
+    "excerpt_only": "excerpt_only",
+    "categories": "categories",
+    "tags": "tags",
+    "icon": "icon",
+    "logo": "logo",
+}
+# jekyll-feed keys that are fine to meet but have no meaning here.
+_JEKYLL_FEED_IGNORED = ("collections", "disable_in_development", "xsl")
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return f"{type(value).__name__} {value!r}"
+
+
+def _reject_unknown(
+    where: str, mapping: Mapping[str, Any], known: tuple[str, ...], origin: str | None = None
+) -> None:
+    for key in mapping:
+        if key not in known:
+            hint = difflib.get_close_matches(str(key), known, n=1)
+            suggestion = (
+                f"; did you mean {hint[0]!r}?" if hint else f"; known keys: {', '.join(known)}"
+            )
+            raise ConfigError(
+                f"{where}.{key}" if where else str(key), f"unknown key{suggestion}", origin=origin
+            )
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8-sig")) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ConfigError(path.name, f"cannot read: {exc}", origin=str(path)) from exc
+    if not isinstance(data, dict):
+        raise ConfigError(
+            path.name, "expected a mapping of keys at the top level", origin=str(path)
+        )
+    return data
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(path.name, f"cannot read: {exc}", origin=str(path)) from exc
+
+
+def _jekyll_settings(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The subset of a Jekyll `_config.yml` (and jekyll-feed's `feed:`) feedsmith honours."""
+    out: dict[str, Any] = {}
+    title = data.get("title") or data.get("name")
+    if title:
+        out["title"] = title
+    for key in ("description", "url", "baseurl", "author", "timezone", "lang", "future"):
+        if data.get(key) is not None:
+            out[key] = data[key]
+    if data.get("show_drafts") is not None:
+        out["drafts"] = data["show_drafts"]
+    collections = data.get("collections")
+    posts_permalink = (
+        collections.get("posts", {}).get("permalink") if isinstance(collections, Mapping) else None
+    )
+    if posts_permalink or data.get("permalink"):
+        out["permalink"] = posts_permalink or data["permalink"]
+    feed = data.get("feed")
+    if isinstance(feed, Mapping):
+        for key, value in feed.items():
+            if key in _JEKYLL_FEED_KEYS:
+                out[_JEKYLL_FEED_KEYS[key]] = value
+    return out
+
+
+def _collection_permalinks(data: Mapping[str, Any], style: str) -> dict[str, str]:
+    """URL templates of Jekyll collections, for `{% link _docs/x.md %}`."""
+    collections = data.get("collections")
+    result: dict[str, str] = {}
+    if isinstance(collections, Mapping):
+        for label, meta in collections.items():
+            template = meta.get("permalink") if isinstance(meta, Mapping) else None
+            if isinstance(template, str):
+                result[str(label)] = PERMALINK_STYLES.get(template, template)
+    suffix = "/" if style.endswith("/") else ":output_ext"
+    result.setdefault("*", f"/:collection/:path{suffix}")
+    return result
+
+
+def _apply(
+    values: dict[str, Any], raw: Mapping[str, Any], origin: str, *, strict: bool = True
+) -> None:
+    if strict:
+        _reject_unknown("", raw, SETTING_KEYS, origin=origin)
+    for key, value in raw.items():
+        setting = _BY_KEY.get(key)
+        if setting is None:
+            continue
+        try:
+            values[setting.field] = setting.check(key, value)
+        except ConfigError as exc:
+            raise ConfigError(exc.key, exc.reason, origin=origin) from exc
+
+
+def load_config(
+    source: Path | None = None,
+    *,
+    config_file: Path | None = None,
+    output: Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Config:
+    """Read and validate every setting for building `source`; raise ConfigError on any bad one.
+
+    Nothing is written and no post is read: a bad configuration is refused before work starts.
+    """
+    source = source or DEFAULT_SOURCE
+    if not source.is_dir():
+        raise ConfigError("source", f"{source} is not a folder of posts")
+    jekyll_config = source / "_config.yml"
+    jekyll = jekyll_config.is_file() or (source / "_posts").is_dir()
+    values: dict[str, Any] = {
+        "source": source,
+        "output": output or DEFAULT_OUTPUT,
+        "jekyll": jekyll,
+    }
+    site_vars: dict[str, Any] = {}
+
+    if jekyll_config.is_file():
+        data = _read_yaml(jekyll_config)
+        site_vars = data
+        feed = data.get("feed")
+        if isinstance(feed, Mapping):
+            _reject_unknown(
+                "feed",
+                feed,
+                tuple(_JEKYLL_FEED_KEYS) + _JEKYLL_FEED_IGNORED,
+                origin=str(jekyll_config),
+            )
+        _apply(values, _jekyll_settings(data), str(jekyll_config), strict=False)
+        section = data.get("feedsmith")
+        if section is not None:
+            if not isinstance(section, Mapping):
+                raise ConfigError(
+                    "feedsmith",
+                    "expected a mapping of feedsmith settings",
+                    origin=str(jekyll_config),
+                )
+            _apply(values, section, f"{jekyll_config} (feedsmith:)")
+
+    own = config_file or (source / "feedsmith.toml")
+    if config_file is not None and not config_file.is_file():
+        raise ConfigError("-c", f"{config_file} does not exist")
+    if own.is_file():
+        raw = _read_yaml(own) if own.suffix in (".yml", ".yaml") else _read_toml(own)
+        if own.suffix in (".yml", ".yaml") and isinstance(raw.get("feedsmith"), Mapping):
+            raw = raw["feedsmith"]
+        _apply(values, raw, str(own))
+        site_vars = {**site_vars, **raw}
+
+    if overrides:
+        _apply(values, overrides, "command line")
+
+    style = str(site_vars.get("permalink", "date"))
+    values["collections"] = MappingProxyType(
+        _collection_permalinks(site_vars, PERMALINK_STYLES.get(style, style))
+    )
+    config = Config(**values)
+    # What Liquid sees as `site.*`: the file's keys plus the resolved values users rely on.
+    resolved = {
+        "url": config.url,
+        "baseurl": config.baseurl,
+        "title": config.title,
+        "description": config.description,
+    }
+    return replace(config, site_vars=MappingProxyType({**site_vars, **resolved}))
+
+
+def settings_reference() -> str:
+    """The configuration reference as a Markdown table (kept in the README, checked by a test)."""
+    rows = ["| key | meaning |", "|---|---|"]
+    rows += [f"| `{s.key}` | {s.help} |" for s in SETTINGS]
+    return "\n".join(rows)

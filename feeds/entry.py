@@ -1,0 +1,57 @@
+"""Post -> Entry: the body read again, Liquid run, Markdown rendered, HTML cleaned, summarised.
+
+Only posts that some feed shows get here, so the cost follows the feeds, not the archive.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from feeds.clean import clean_html, summarize
+from feeds.config import Config
+from feeds.markup import Globals, render_liquid, to_html
+from feeds.model import Entry, Post, Problem
+from feeds.parse import read_source
+from feeds.text import plain_text, truncate
+
+TITLE_LENGTH = 60
+
+
+def _page_vars(post: Post, front: dict[str, Any]) -> dict[str, Any]:
+    """What `{{ page.* }}` means inside a post: its front matter plus what Jekyll adds."""
+    return {
+        **front,
+        "title": post.title,
+        "date": post.date,
+        "url": post.url,
+        "id": post.id,
+        "slug": post.slug,
+        "categories": list(post.categories),
+        "tags": list(post.tags),
+        "path": post.rel,
+        "name": post.path.name,
+    }
+
+
+def make_entry(post: Post, config: Config, site: Globals) -> Entry:
+    """Render one post's body into what its feed entries show. Raises PostError if unreadable."""
+    source = read_source(post.path, post.rel, max_bytes=config.max_post_bytes)
+    problems: list[Problem] = []
+
+    def warn(reason: str) -> None:
+        problems.append(Problem(post.rel, reason))
+
+    body = render_liquid(source.body, page=_page_vars(post, source.front), site=site, warn=warn)
+    html = to_html(
+        body, post.markup, kramdown_attributes="kramdown_attributes" in config.clean.builtin
+    )
+    cleaned = clean_html(html, base=post.url, rules=config.clean)
+    lead = cleaned.summary
+    summary = summarize(post.summary or lead, config.summary_length)
+    return Entry(
+        content=cleaned.html,
+        summary=summary,
+        title=truncate(plain_text(lead), TITLE_LENGTH) if not post.title else post.title,
+        source=cleaned.source,
+        problems=tuple(problems),
+    )

@@ -1,0 +1,41 @@
+"""The few exception types feedsmith raises, each with a message a user can act on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class FeedsError(Exception):
+    """Base class: anything feedsmith refuses to do, explained."""
+
+
+class ConfigError(FeedsError):
+    """A configuration key is unknown or has a value feedsmith cannot use."""
+
+    def __init__(self, key: str, reason: str, *, origin: str | None = None) -> None:
+        self.key = key
+        self.reason = reason
+        self.origin = origin
+        where = f"{origin}: " if origin else ""
+        super().__init__(f"{where}{key}: {reason}")
+
+
+class PostError(FeedsError):
+    """One post cannot be used; the build reports it and goes on without it."""
+
+    def __init__(self, path: Path | str, reason: str) -> None:
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
+
+
+class UnknownFeed(FeedsError):  # noqa: N818 - the name reads as what the server looked up
+    """No feed is published at the path that was asked for."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        super().__init__(f"no feed at {path!r}")
+
+
+class OutputError(FeedsError):
+    """The output folder cannot be written the way the build needs."""

@@ -1,0 +1,157 @@
+"""Posts -> Index (newest first, grouped by category and tag) -> every feed as data.
+
+`feed_specs` describes the whole feed matrix (site, each category, each tag, each format)
+once; `build` writes it and `serve` routes it, so both publish exactly the same set.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from types import MappingProxyType
+
+from feeds import names, permalink
+from feeds.config import Config, FeedGroup
+from feeds.model import FeedKind, FeedSpec, Format, Index, Post, Problem
+
+EXTENSIONS: dict[Format, str] = {"atom": ".xml", "rss": ".rss"}
+
+
+def _order_key(post: Post) -> tuple[float, str]:
+    return (-post.date.timestamp(), post.rel)
+
+
+def build_index(posts: Iterable[Post]) -> tuple[Index, list[Problem]]:
+    """Sort newest first (ties by file path), make ids distinct, group by category and tag."""
+    ordered = sorted(posts, key=_order_key)
+    problems: list[Problem] = []
+
+    counts = Counter(p.id for p in ordered)
+    if any(n > 1 for n in counts.values()):
+        keeper: dict[str, str] = {}
+        for post in sorted(ordered, key=lambda p: p.rel):
+            keeper.setdefault(post.id, post.rel)
+        distinct: list[Post] = []
+        for post in ordered:
+            if counts[post.id] > 1 and keeper[post.id] != post.rel:
+                suffix = hashlib.sha256(post.rel.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+                new_id = f"{post.id}#{suffix}"
+                problems.append(
+                    Problem(
+                        post.rel,
+                        f"entry id {post.id} is also used by {keeper[post.id]}; this post uses {new_id}",
+                    )
+                )
+                post = _with_id(post, new_id)  # noqa: PLW2901 - the renamed copy replaces it
+            distinct.append(post)
+        ordered = distinct
+
+    urls = Counter(p.url for p in ordered)
+    for post in ordered:
+        if urls[post.url] > 1:
+            problems.append(
+                Problem(post.rel, f"another post is published at the same URL {post.url}")
+            )
+
+    categories: dict[str, list[int]] = defaultdict(list)
+    tags: dict[str, list[int]] = defaultdict(list)
+    for i, post in enumerate(ordered):
+        for name in post.categories:
+            categories[name].append(i)
+        for name in post.tags:
+            tags[name].append(i)
+    index = Index(
+        posts=tuple(ordered),
+        categories=MappingProxyType({k: tuple(v) for k, v in sorted(categories.items())}),
+        tags=MappingProxyType({k: tuple(v) for k, v in sorted(tags.items())}),
+    )
+    return index, problems
+
+
+def _with_id(post: Post, new_id: str) -> Post:
+    return replace(post, id=new_id)
+
+
+def format_path(atom_path: str, fmt: Format) -> str:
+    """`feed.xml` -> `feed.rss`: every format of a feed sits beside the Atom one."""
+    stem = atom_path[: -len(".xml")] if atom_path.endswith(".xml") else atom_path
+    return f"{stem}{EXTENSIONS[fmt]}" if fmt != "atom" else atom_path
+
+
+@dataclass(frozen=True, slots=True)
+class _Feed:
+    kind: FeedKind
+    name: str | None
+    atom_path: str
+    members: tuple[int, ...]
+
+
+def _feeds(index: Index, config: Config) -> tuple[list[_Feed], list[Problem]]:
+    """The site feed, then one per chosen category and tag, with safe, distinct paths."""
+    problems: list[Problem] = []
+    feeds = [_Feed("site", None, config.path, tuple(range(len(index.posts))))]
+    groups: tuple[tuple[FeedKind, Mapping[str, tuple[int, ...]], FeedGroup], ...] = (
+        ("category", index.categories, config.categories),
+        ("tag", index.tags, config.tags),
+    )
+    for kind, members, group in groups:
+        chosen = [name for name in members if group.includes(name)]
+        segments, notes = names.assign(chosen)
+        problems += [Problem(f"{kind} names", note) for note in notes]
+        feeds += [
+            _Feed(kind, name, f"{group.path}{segments[name]}.xml", members[name]) for name in chosen
+        ]
+
+    # Two feeds may still meet at one path (a category folder set to the tag folder, a
+    # category named like the site feed): the later one moves aside, with a warning.
+    taken: dict[str, str] = {}
+    distinct: list[_Feed] = []
+    for feed in feeds:
+        label = "site feed" if feed.name is None else f"{feed.kind} {feed.name!r}"
+        path = feed.atom_path
+        while path.casefold() in taken:
+            moved = f"{path[: -len('.xml')]}-{feed.kind}.xml"
+            problems.append(
+                Problem(
+                    f"{feed.kind} names",
+                    f"{label} would overwrite the {taken[path.casefold()]}; using {moved}",
+                )
+            )
+            path = moved
+        taken[path.casefold()] = label
+        distinct.append(replace(feed, atom_path=path))
+    return distinct, problems
+
+
+def feed_specs(index: Index, config: Config) -> tuple[tuple[FeedSpec, ...], list[Problem]]:
+    """Every feed the site publishes, in a stable order: site, categories, tags; each format."""
+    feeds, problems = _feeds(index, config)
+    limit = config.posts_limit
+    specs: list[FeedSpec] = []
+    for feed in feeds:
+        if feed.name is None:
+            title = config.title
+        else:
+            title = f"{config.title} | {feed.name}" if config.title else feed.name
+        urls = {
+            fmt: permalink.absolute(config.url, config.baseurl, format_path(feed.atom_path, fmt))
+            for fmt in config.formats
+        }
+        specs += [
+            FeedSpec(
+                kind=feed.kind,
+                name=feed.name,
+                format=fmt,
+                path=format_path(feed.atom_path, fmt),
+                url=urls[fmt],
+                title=title,
+                posts=feed.members[:limit] if limit else feed.members,
+                total=len(feed.members),
+                excerpt_only=config.excerpt_only,
+                alternates=tuple((other, url) for other, url in urls.items() if other != fmt),
+            )
+            for fmt in config.formats
+        ]
+    return tuple(specs), problems

@@ -1,0 +1,228 @@
+"""A post body -> HTML: the Liquid Jekyll posts use, then Markdown (or the HTML as it is).
+
+Liquid runs first, as in Jekyll. `{{ site.* }}`, `{{ page.* }}`, filters, `for`/`if`/`assign`,
+`{% raw %}`, `{% link %}`, `{% post_url %}` and `{% highlight %}` work; any other tag is removed
+with a warning, so readers never see template code.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, quote_plus
+
+import liquid
+from markdown_it import MarkdownIt
+from mdit_py_plugins.deflist import deflist_plugin
+from mdit_py_plugins.footnote import footnote_plugin
+
+from feeds import permalink
+from feeds.model import Markup
+
+_RAW = re.compile(r"({%-?\s*raw\s*-?%}.*?{%-?\s*endraw\s*-?%})", re.DOTALL)
+_TAG = re.compile(r"{%-?\s*(\w*)(.*?)-?%}", re.DOTALL)
+_OUTPUT = re.compile(r"{{.*?}}", re.DOTALL)
+_HIGHLIGHT = re.compile(
+    r"{%-?\s*highlight\s+([\w+#.-]+)[^%]*-?%}\n?(.*?){%-?\s*endhighlight\s*-?%}", re.DOTALL
+)
+_KRAMDOWN_IAL_LINE = re.compile(r"^[ \t]*\{:[^}\n]*\}[ \t]*$\n?", re.MULTILINE)
+_KRAMDOWN_IAL_TAIL = re.compile(r"[ \t]*\{:[^}\n]*\}[ \t]*$", re.MULTILINE)
+
+# Tags python-liquid knows that make sense inside a post. `include`/`render` need the site's
+# `_includes/`, which a feed has no use for: they are removed like any unknown tag.
+_KNOWN_TAGS = frozenset(
+    {
+        "assign", "capture", "endcapture", "case", "when", "endcase", "comment", "endcomment",
+        "cycle", "decrement", "increment", "echo", "for", "endfor", "break", "continue",
+        "if", "elsif", "else", "endif", "unless", "endunless", "ifchanged", "endifchanged",
+        "liquid", "tablerow", "endtablerow", "raw", "endraw",
+    }
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Links:
+    """What `{% post_url %}` and `{% link %}` resolve against: every post of the site."""
+
+    root: Path  # the source folder: a `{% link %}` to a file elsewhere in it is guessed
+    by_name: Mapping[str, str] = field(default_factory=dict)  # `2013-05-06-jekyll-1-0-0` -> path
+    by_rel: Mapping[str, str] = field(default_factory=dict)  # `_posts/2013-05-06-….md` -> path
+    collections: Mapping[str, str] = field(default_factory=dict)  # label -> URL template
+
+
+@dataclass(frozen=True, slots=True)
+class Globals:
+    """The site-wide values Liquid sees."""
+
+    url: str
+    baseurl: str
+    vars: Mapping[str, Any]
+    links: Links
+
+
+class _Environment(liquid.Environment):
+    # A post is untrusted input: bound what a template can make the build do.
+    loop_iteration_limit = 10_000
+    output_stream_limit = 2_000_000
+    local_namespace_limit = 100_000
+    context_depth_limit = 30
+
+
+def _jekyll_filters(url: str, baseurl: str) -> dict[str, Callable[..., Any]]:
+    def relative_url(value: Any) -> str:
+        text = str(value)
+        if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", text):
+            return text
+        return quote(f"{baseurl}/{text.lstrip('/')}", safe="/!$&'()*+,;=:@~%#?")
+
+    def absolute_url(value: Any) -> str:
+        text = str(value)
+        return text if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", text) else url + relative_url(text)
+
+    def date_to_xmlschema(value: Any) -> str:
+        return value.isoformat() if isinstance(value, (date, datetime)) else str(value)
+
+    return {
+        "relative_url": relative_url,
+        "absolute_url": absolute_url,
+        "slugify": lambda value, mode="default": permalink.slugify(str(value), mode=str(mode)),
+        "xml_escape": lambda value: html.escape(str(value), quote=True),
+        "cgi_escape": lambda value: quote_plus(str(value)),
+        "uri_escape": lambda value: quote(str(value), safe="/:?#[]@!$&'()*+,;=%-._~"),
+        "jsonify": lambda value: json.dumps(value, ensure_ascii=False, default=str),
+        "normalize_whitespace": lambda value: " ".join(str(value).split()),
+        "number_of_words": lambda value: len(str(value).split()),
+        "smartify": str,
+        "markdownify": lambda value: _markdown().render(str(value)),
+        "date_to_xmlschema": date_to_xmlschema,
+        "array_to_sentence_string": lambda value, connector="and": _sentence(value, str(connector)),
+    }
+
+
+def _sentence(value: Any, connector: str) -> str:
+    items = [str(v) for v in value] if isinstance(value, list) else [str(value)]
+    if len(items) <= 2:
+        return f" {connector} ".join(items)
+    return f"{', '.join(items[:-1])}, {connector} {items[-1]}"
+
+
+@cache
+def _environment(url: str, baseurl: str) -> _Environment:
+    env = _Environment(strict_filters=False)
+    env.filters.update(_jekyll_filters(url, baseurl))
+    return env
+
+
+def _resolve_link(target: str, site: Globals) -> tuple[str, bool]:
+    """`{% link path %}` -> (site-relative URL, whether the target is known to exist)."""
+    target = target.strip().strip("'\"").lstrip("/")
+    links = site.links
+    if target in links.by_rel:
+        return links.by_rel[target], True
+    head, _, rest = target.partition("/")
+    if head.startswith("_") and rest and head[1:] in links.collections:
+        path = permalink.collection_path(
+            links.collections[head[1:]], collection=head[1:], relative=rest
+        )
+    elif head.startswith("_") and rest:
+        path = permalink.collection_path(
+            links.collections.get("*", "/:collection/:path:output_ext"),
+            collection=head[1:],
+            relative=rest,
+        )
+    else:
+        stem, _, ext = target.rpartition(".")
+        page = target if ext not in ("md", "markdown", "html", "htm") else f"{stem}.html"
+        path = "/" + (page[: -len("index.html")] if page.endswith("index.html") else page)
+    return path, (links.root / target).is_file()
+
+
+def _preprocess(body: str, site: Globals, warn: Callable[[str], None]) -> str:
+    """Resolve Jekyll's own tags and remove unknown ones, outside `{% raw %}` blocks."""
+
+    def highlight(match: re.Match[str]) -> str:
+        lang, code = match.group(1), match.group(2).rstrip("\n")
+        escaped = html.escape(code, quote=False)
+        return f'{{% raw %}}<pre><code class="language-{html.escape(lang)}">{escaped}</code></pre>{{% endraw %}}'
+
+    def tag(match: re.Match[str]) -> str:
+        name, argument = match.group(1), match.group(2).strip()
+        if name in _KNOWN_TAGS:
+            return match.group(0)
+        if name == "post_url":
+            key = argument.strip("'\"").rsplit("/", 1)[-1]
+            found = site.links.by_name.get(key)
+            if found is None:
+                warn(f"{{% post_url {argument} %}}: no such post; link left empty")
+                return ""
+            return quote(site.baseurl, safe="/") + found
+        if name == "link":
+            path, exists = _resolve_link(argument, site)
+            if not exists:
+                warn(
+                    f"{{% link {argument} %}}: {argument!r} is not in the source folder; linked to {path}"
+                )
+            return quote(site.baseurl, safe="/") + path
+        warn(f"Liquid tag {{% {name} %}} is not supported in feeds; removed")
+        return ""
+
+    parts = _RAW.split(body)
+    for i in range(0, len(parts), 2):  # even parts lie outside raw blocks
+        parts[i] = _TAG.sub(tag, _HIGHLIGHT.sub(highlight, parts[i]))
+    return "".join(parts)
+
+
+def _strip_liquid(body: str) -> str:
+    """Last resort for a template Liquid cannot parse: keep the text, drop every tag."""
+    parts = _RAW.split(body)
+    for i, part in enumerate(parts):
+        if i % 2:
+            parts[i] = re.sub(r"^{%-?\s*raw\s*-?%}|{%-?\s*endraw\s*-?%}$", "", part)
+        else:
+            parts[i] = _OUTPUT.sub("", _TAG.sub("", part))
+    return "".join(parts)
+
+
+def render_liquid(
+    body: str, *, page: Mapping[str, Any], site: Globals, warn: Callable[[str], None]
+) -> str:
+    """Run the Liquid in a post body the way Jekyll would, minus what feeds cannot show."""
+    if "{{" not in body and "{%" not in body:
+        return body
+    prepared = _preprocess(body, site, warn)
+    env = _environment(site.url, site.baseurl)
+    try:
+        return env.from_string(prepared).render(site=dict(site.vars), page=dict(page))
+    except (liquid.exceptions.LiquidError, RecursionError, ValueError, TypeError) as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        warn(f"Liquid error ({first_line}); template tags removed")
+        return _strip_liquid(prepared)
+
+
+@cache
+def _markdown() -> MarkdownIt:
+    # CommonMark with raw HTML passed through (news bodies are HTML inside Markdown), GFM
+    # tables and strikethrough, and the footnotes / definition lists kramdown users write.
+    return (
+        MarkdownIt("commonmark", {"html": True})
+        .enable(["table", "strikethrough"])
+        .use(footnote_plugin)
+        .use(deflist_plugin)
+    )
+
+
+def to_html(body: str, markup: Markup, *, kramdown_attributes: bool = True) -> str:
+    """Markdown -> HTML; HTML bodies are returned as they are."""
+    if markup == "html":
+        return body
+    if kramdown_attributes and "{:" in body:
+        body = _KRAMDOWN_IAL_TAIL.sub("", _KRAMDOWN_IAL_LINE.sub("", body))
+    html: str = _markdown().render(body)
+    return html

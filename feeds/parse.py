@@ -1,0 +1,540 @@
+"""One file -> one Post: bytes decoded, front matter read, dates, names, URL and id resolved.
+
+Front matter follows Jekyll: it counts only when the file's very first line is `---`, and
+ends at the next `---` or `...` line. What Jekyll publishes at a URL is what a feed must link
+to, so the URL rules follow Jekyll too (see permalink.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, timezone
+from pathlib import Path, PurePosixPath
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import dateutil.parser
+import yaml
+from frontmatter.default_handlers import YAMLHandler
+
+from feeds import permalink
+from feeds.config import Config
+from feeds.errors import PostError
+from feeds.model import Author, Markup, Post, Problem, SourceFile
+from feeds.text import plain_text, xml_safe
+
+_MARKDOWN = frozenset({".md", ".markdown", ".mkdown", ".mkdn", ".mkd"})
+_FRONT_MATTER = re.compile(
+    r"\A---[ \t]*\n(.*?\n?)^(?:---|\.\.\.)[ \t]*$\n?", re.DOTALL | re.MULTILINE
+)
+_DATE_NAME = re.compile(r"^(\d{2,4})-(\d{1,2})-(\d{1,2})-(.*)$")
+_DATE_TEXT = re.compile(
+    r"^(\d{4})-(\d{1,2})-(\d{1,2})"
+    r"(?:(?:[Tt]|\s+)(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?"
+    r"\s*(Z|z|UTC|GMT|[+-]\d{2}:?\d{2}|[+-]\d{1,2})?$"
+)
+MAX_ALIASES = 64  # YAML anchors are rare in front matter; many aliases mean an alias bomb
+
+
+class _Timestamp(str):
+    """A YAML timestamp, kept as written so Jekyll's reading of it can be reproduced."""
+
+    __slots__ = ()
+
+
+def _construct_timestamp(loader: yaml.SafeLoader, node: yaml.Node) -> _Timestamp:
+    return _Timestamp(loader.construct_scalar(node))  # type: ignore[arg-type]
+
+
+class _FastLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    pass
+
+
+class _CountingLoader(yaml.SafeLoader):
+    """The pure-Python loader, refusing documents with too many aliases."""
+
+    aliases = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            self.aliases += 1
+            if self.aliases > MAX_ALIASES:
+                raise yaml.YAMLError(f"more than {MAX_ALIASES} aliases (an alias bomb?)")
+        return super().compose_node(parent, index)
+
+
+for _loader in (_FastLoader, _CountingLoader):
+    _loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+
+
+class _FrontMatter(YAMLHandler):
+    """python-frontmatter's YAML handler with the safe, timestamp-preserving loaders."""
+
+    def load(self, fm: str, **kwargs: object) -> Any:
+        loader = _CountingLoader if ("*" in fm or "<<" in fm) else _FastLoader
+        return yaml.load(fm, Loader=loader)  # noqa: S506 - both loaders derive from SafeLoader
+
+
+_HANDLER = _FrontMatter()
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """A post file read and split: its front matter and its body text."""
+
+    front: dict[str, Any]
+    body: str
+    digest: str
+    has_front_matter: bool
+    problems: tuple[Problem, ...] = ()
+
+
+def decode(data: bytes, rel: str) -> tuple[str, list[Problem]]:
+    """Bytes -> text. UTF-8 (BOM or not) and UTF-16 with a BOM; GB18030 only when it is clear."""
+    problems: list[Problem] = []
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise PostError(
+                rel, f"starts with a UTF-16 byte order mark but is not valid UTF-16 ({exc.reason})"
+            ) from exc
+    else:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            guessed = _decode_gb18030(data)
+            if guessed is None:
+                raise PostError(
+                    rel, f"not UTF-8 (invalid byte at offset {exc.start}); save the file as UTF-8"
+                ) from exc
+            text = guessed
+            problems.append(
+                Problem(rel, "not UTF-8; read as GB18030 (Chinese), save it as UTF-8 to be sure")
+            )
+    if "\x00" in text:
+        raise PostError(rel, "binary file (contains NUL bytes), not a post")
+    # One line-end convention from here on: CRLF and lone CR (old Mac) both become LF.
+    return text.replace("\r\n", "\n").replace("\r", "\n"), problems
+
+
+def _decode_gb18030(data: bytes) -> str | None:
+    """Decode as GB18030 only when the result is plainly Chinese text, never a guess."""
+    try:
+        text = data.decode("gb18030")
+    except UnicodeDecodeError:
+        return None
+    wide = [c for c in text if ord(c) > 0x7F]
+    if not wide:
+        return None
+    hanzi = sum(
+        1
+        for c in wide
+        if "\u4e00" <= c <= "\u9fff" or "\u3000" <= c <= "\u303f" or "\uff00" <= c <= "\uffef"
+    )
+    odd = sum(1 for c in wide if unicodedata.category(c) in ("Co", "Cn", "Cc"))
+    return text if odd == 0 and hanzi >= 0.9 * len(wide) else None
+
+
+def read_source(path: Path, rel: str, *, max_bytes: int) -> Source:
+    """Read and split one post file. Raises PostError with the reason it cannot be used."""
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise PostError(rel, f"{size} bytes, larger than max_post_bytes ({max_bytes})")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise PostError(rel, f"cannot read: {exc.strerror or exc}") from exc
+    if not data.strip():
+        raise PostError(rel, "empty file")
+    digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+    text, problems = decode(data, rel)
+    match = _FRONT_MATTER.match(text)
+    if match is None:
+        if re.match(r"\A---[ \t]*\n", text):
+            raise PostError(rel, "front matter is not closed: no second '---' line")
+        if re.match(r"\A\s*\n---[ \t]*\n", text):
+            problems.append(
+                Problem(
+                    rel,
+                    "front matter ignored: the file has blank lines before '---' (Jekyll ignores it too)",
+                )
+            )
+        return Source({}, text, digest, has_front_matter=False, problems=tuple(problems))
+    try:
+        front = _HANDLER.load(match.group(1))
+    except yaml.YAMLError as exc:
+        raise PostError(rel, f"front matter is not valid YAML: {_yaml_reason(exc)}") from exc
+    except (ValueError, TypeError, RecursionError) as exc:
+        raise PostError(rel, f"front matter cannot be read: {exc}") from exc
+    if front is None:
+        front = {}
+    if not isinstance(front, dict):
+        raise PostError(rel, f"front matter must be 'key: value' lines, not {_shape(front)}")
+    body = text[match.end() :]
+    return Source(
+        {str(k): v for k, v in front.items()},
+        body,
+        digest,
+        has_front_matter=True,
+        problems=tuple(problems),
+    )
+
+
+def _yaml_reason(exc: yaml.YAMLError) -> str:
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    # The front matter starts on the file's second line.
+    return f"{problem} (line {mark.line + 2}, column {mark.column + 1})" if mark else str(problem)
+
+
+def _shape(value: Any) -> str:
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, str):
+        return f"the text {value[:40]!r}"
+    return f"{type(value).__name__} {value!r}"
+
+
+# --- field readers ---------------------------------------------------------------------------
+
+
+def _text_field(front: Mapping[str, Any], key: str, rel: str) -> str | None:
+    value = front.get(key)
+    if value is None:
+        return None
+    if isinstance(value, (dict, list)):
+        raise PostError(rel, f"{key}: expected text, got {_shape(value)}")
+    return str(value)
+
+
+def _names(value: Any, key: str, rel: str, *, split: bool) -> list[str]:
+    """Category or tag values: a list, or a string (split on whitespace for plural keys)."""
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        return value.split() if split else [value]
+    if isinstance(value, (int, float, date)) and not isinstance(value, bool):
+        return [str(value)]
+    if isinstance(value, list):
+        out: list[str] = []
+        for item in value:
+            if isinstance(item, list):
+                out.extend(_names(item, key, rel, split=False))
+            elif isinstance(item, dict):
+                raise PostError(rel, f"{key}: expected names, found a mapping in the list")
+            elif item is not None:
+                out.append(str(item))
+        return out
+    raise PostError(rel, f"{key}: expected a name or a list of names, got {_shape(value)}")
+
+
+def clean_name(name: str) -> str:
+    """One spelling per name: NFC, no XML-illegal characters, single spaces, trimmed."""
+    return " ".join(xml_safe(unicodedata.normalize("NFC", name)).split())
+
+
+def _unique(names: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(n for n in (clean_name(x) for x in names) if n))
+
+
+def categories_of(front: Mapping[str, Any], folders: tuple[str, ...], rel: str) -> tuple[str, ...]:
+    """Jekyll's populate_categories: folder categories, `categories` (split) and `category`."""
+    plural = _names(front.get("categories"), "categories", rel, split=True)
+    singular = _names(front.get("category"), "category", rel, split=False)
+    return _unique([*folders, *plural, *(singular or plural)])
+
+
+def tags_of(front: Mapping[str, Any], rel: str) -> tuple[str, ...]:
+    """Jekyll's populate_tags: `tag` (one name) if present, else `tags` (split)."""
+    if front.get("tag") not in (None, ""):
+        return _unique(_names(front["tag"], "tag", rel, split=False))
+    return _unique(_names(front.get("tags"), "tags", rel, split=True))
+
+
+def parse_date(value: Any, tz: ZoneInfo, key: str, rel: str) -> tuple[datetime, bool]:
+    """A front matter date -> aware datetime, and whether YAML read it as a naive timestamp.
+
+    Dates without an offset are in the site's time zone.
+    """
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=tz)), value.tzinfo is None
+    if isinstance(value, date):
+        return datetime.combine(value, time(), tzinfo=tz), False
+    if not isinstance(value, str):
+        raise PostError(
+            rel, f"{key}: expected a date like 2022-01-26 04:35:02 +0800, got {_shape(value)}"
+        )
+    text = value.strip()
+    match = _DATE_TEXT.match(text)
+    if match is None:
+        return _lenient_date(text, tz, key, rel), False
+    year, month, day, hour, minute, second, fraction, zone = match.groups()
+    try:
+        parsed = datetime(
+            int(year),
+            int(month),
+            int(day),
+            int(hour or 0),
+            int(minute or 0),
+            int(second or 0),
+            int((fraction or "0")[:6].ljust(6, "0")),
+        )
+    except ValueError as exc:
+        raise PostError(rel, f"{key}: {text!r} is not a valid date ({exc})") from exc
+    naive = zone is None
+    if naive:
+        return parsed.replace(tzinfo=tz), isinstance(value, _Timestamp) and hour is not None
+    if zone in ("Z", "z", "UTC", "GMT"):
+        return parsed.replace(tzinfo=UTC), False
+    sign = -1 if zone[0] == "-" else 1
+    digits = zone[1:].replace(":", "")
+    hours, minutes = (
+        (int(digits[:2]), int(digits[2:] or 0)) if len(digits) > 2 else (int(digits), 0)
+    )
+    if hours > 23 or minutes > 59:
+        raise PostError(rel, f"{key}: {value.strip()!r} has an impossible offset")
+    return parsed.replace(tzinfo=timezone(sign * timedelta(hours=hours, minutes=minutes))), False
+
+
+_ISO_PREFIX = re.compile(
+    r"^(\d{4}-\d{1,2}-\d{1,2}(?:[Tt ]\d{1,2}:\d{2}(?::\d{2})?)?)\b.*?\s([+-]\d{2}:?\d{2}|Z|UTC)?$"
+)
+
+
+def _lenient_date(text: str, tz: ZoneInfo, key: str, rel: str) -> datetime:
+    """Dates Jekyll (Ruby's Time.parse) accepts in other spellings: `Jan 26, 2022 4:35 PM`.
+
+    A date is accepted only when year, month and day are all written: Ruby fills the
+    missing ones from today, which silently gives a post a wrong date.
+    """
+    complaint = f"{key}: {text!r} is not a date (expected e.g. 2022-01-26 04:35:02 +0800)"
+    results = []
+    for default in (datetime(2001, 2, 3), datetime(2002, 4, 5)):
+        try:
+            results.append(dateutil.parser.parse(text, default=default))
+        except (ValueError, OverflowError):
+            break
+    if len(results) == 2 and results[0].date() == results[1].date():
+        parsed = results[0]
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
+    salvage = _ISO_PREFIX.match(text)
+    if salvage is None:
+        raise PostError(rel, complaint)
+    return parse_date(f"{salvage.group(1)} {salvage.group(2) or ''}".strip(), tz, key, rel)[0]
+
+
+def _author(value: Any, rel: str) -> Author | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, list):
+        value = value[0] if value else None
+        return _author(value, rel)
+    if isinstance(value, Mapping):
+        name = value.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise PostError(rel, "author: a mapping needs a name")
+        email = value.get("email")
+        uri = value.get("uri") or value.get("url")
+        return Author(
+            name=clean_name(name),
+            email=clean_name(str(email)) if email else None,
+            uri=str(uri).strip() if uri else None,
+        )
+    if isinstance(value, (str, int)):
+        return Author(name=clean_name(str(value))) if clean_name(str(value)) else None
+    raise PostError(rel, f"author: expected a name or a mapping, got {_shape(value)}")
+
+
+def _flag(front: Mapping[str, Any], key: str, rel: str) -> bool | None:
+    value = front.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false", "yes", "no"):
+        return value.lower() in ("true", "yes")
+    raise PostError(rel, f"{key}: expected true or false, got {_shape(value)}")
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """What parsing one file gave: the post, or the reason it is not published."""
+
+    post: Post | None
+    problems: tuple[Problem, ...]
+    held_back: str | None = None  # why a readable post is not published (draft, future…)
+
+
+def _slug_and_date(name: str, rel: str) -> tuple[str, str, date | None]:
+    """Split a file name like `2022-01-26-slug.md` into (stem, slug, date from the name)."""
+    stem = PurePosixPath(name).stem
+    match = _DATE_NAME.match(stem)
+    if match is None:
+        return stem, stem.rstrip("."), None
+    year, month, day, slug = match.groups()
+    try:
+        named = date(int(year), int(month), int(day))
+    except ValueError as exc:
+        raise PostError(
+            rel, f"the file name's date {year}-{month}-{day} is not a valid date"
+        ) from exc
+    return stem, slug.rstrip("."), named
+
+
+def _dates(
+    front: Mapping[str, Any], file: SourceFile, named: date | None, config: Config
+) -> tuple[datetime, datetime, datetime]:
+    """(published, the date Jekyll builds the URL from, updated), all in the site zone."""
+    rel, tz = file.rel, config.tz
+    raw = front.get("date")
+    if raw not in (None, ""):
+        when, naive_timestamp = parse_date(raw, tz, "date", rel)
+    elif named is not None:
+        when, naive_timestamp = datetime.combine(named, time(), tzinfo=tz), False
+    elif file.draft:  # Jekyll dates undated drafts by their modification time
+        when, naive_timestamp = datetime.fromtimestamp(file.path.stat().st_mtime, tz), False
+    else:
+        raise PostError(
+            rel,
+            "no date: the front matter has no usable `date` and the file name does not start with YYYY-MM-DD-",
+        )
+    when = when.astimezone(tz)
+    # Jekyll (Psych) reads an unquoted timestamp without offset as UTC and builds the URL from
+    # that; the page lives there, so the link must follow even though the real time is local.
+    url_date = (
+        when.replace(tzinfo=UTC).astimezone(tz) if (naive_timestamp and config.jekyll) else when
+    )
+    updated = when
+    for key in ("last_modified_at", "updated", "modified"):
+        if front.get(key) not in (None, ""):
+            updated = max(parse_date(front[key], tz, key, rel)[0].astimezone(tz), when)
+            break
+    return when, url_date, updated
+
+
+def _held_back(
+    front: Mapping[str, Any], file: SourceFile, when: datetime, now: datetime, config: Config
+) -> str | None:
+    """Why a readable post is not published, or None when it is."""
+    if _flag(front, "published", file.rel) is False:
+        return "published: false"
+    if (file.draft or _flag(front, "draft", file.rel)) and not config.drafts:
+        return "draft"
+    if when > now and not config.future:
+        return "dated in the future"
+    if front.get("feed") is False:
+        return "feed: false"
+    return None
+
+
+def _title(front: Mapping[str, Any], slug: str, rel: str) -> str:
+    """Front matter title as plain text; else Jekyll's title from the slug, if it has words."""
+    title = _text_field(front, "title", rel)
+    if title:
+        return plain_text(title)
+    if "title" not in front and re.search(r"[^\W\d_]", slug):
+        return permalink.titleize(slug)
+    return ""  # the entry stage derives one from the body
+
+
+def _summary(front: Mapping[str, Any], rel: str) -> str | None:
+    for key in ("excerpt", "description", "summary"):
+        text = _text_field(front, key, rel)
+        if text and text.strip():
+            return plain_text(text)
+    return None
+
+
+def _image(front: Mapping[str, Any], config: Config) -> str | None:
+    image = front.get("image")
+    if isinstance(image, Mapping):
+        image = image.get("path") or image.get("url")
+    return _site_link(image.strip(), config) if isinstance(image, str) and image.strip() else None
+
+
+def parse_post(file: SourceFile, config: Config, *, now: datetime) -> Parsed:
+    """Read one post file into a Post; raise PostError when it cannot be used at all."""
+    rel = file.rel
+    source = read_source(file.path, rel, max_bytes=config.max_post_bytes)
+    front, problems = source.front, source.problems
+
+    stem, slug, named = _slug_and_date(file.path.name, rel)
+    if isinstance(front.get("slug"), (str, int)) and str(front["slug"]).strip():
+        slug = str(front["slug"]).strip()
+    when, url_date, updated = _dates(front, file, named, config)
+    reason = _held_back(front, file, when, now, config)
+    if reason is not None:
+        return Parsed(None, problems, held_back=reason)
+
+    feed_setting = front.get("feed")
+    excerpt_only = feed_setting.get("excerpt_only") if isinstance(feed_setting, Mapping) else None
+    categories = categories_of(front, file.categories, rel)
+    custom = _text_field(front, "permalink", rel)
+    path = permalink.post_path(
+        config.permalink,
+        date=url_date,
+        slug=slug,
+        basename=stem,
+        categories=categories,
+        permalink=custom.strip() if custom else None,
+    )
+    explicit_id = (_text_field(front, "id", rel) or "").strip()
+    if explicit_id:
+        entry_id = _absolute_id(explicit_id, config)
+    else:
+        entry_id = permalink.absolute(
+            config.url, config.baseurl, permalink.jekyll_id_path(path, slug)
+        )
+    lang = _text_field(front, "lang", rel)
+    post = Post(
+        path=file.path,
+        rel=rel,
+        digest=source.digest,
+        markup=markup_of(file.path),
+        title=_title(front, slug, rel),
+        date=when,
+        updated=updated,
+        url=permalink.absolute(config.url, config.baseurl, path),
+        id=entry_id,
+        slug=slug,
+        categories=categories,
+        tags=tags_of(front, rel),
+        author=_author(_first_author(front), rel),
+        summary=_summary(front, rel),
+        image=_image(front, config),
+        lang=clean_name(lang) if lang else None,
+        excerpt_only=excerpt_only if isinstance(excerpt_only, bool) else None,
+    )
+    return Parsed(post, problems)
+
+
+def _absolute_id(value: str, config: Config) -> str:
+    """A front matter `id`: kept when it is a URI, else made absolute like jekyll-feed's ids."""
+    if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", value):
+        return xml_safe(value)
+    return permalink.absolute(config.url, config.baseurl, value)
+
+
+def _site_link(ref: str, config: Config) -> str:
+    """A front matter link such as `image:`: absolute, or relative to the site (jekyll-feed)."""
+    if ref.startswith("//"):
+        return f"https:{ref}"
+    return permalink.absolute(config.url, config.baseurl, ref)
+
+
+def _first_author(front: Mapping[str, Any]) -> Any:
+    authors = front.get("authors")
+    if front.get("author") is None and isinstance(authors, list) and authors:
+        return authors[0]
+    return front.get("author")
+
+
+def markup_of(path: Path) -> Markup:
+    return "markdown" if path.suffix.lower() in _MARKDOWN else "html"

@@ -1,0 +1,166 @@
+"""The URL Jekyll publishes a post at, and the entry id jekyll-feed gives it.
+
+Follows Jekyll 4 (`Jekyll::URL`, `Drops::UrlDrop`, `Utils.slugify`, `Document#id`) closely,
+because a feed link must reach the page that exists, and an entry id must not change when a
+site moves from jekyll-feed to feedsmith.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from urllib.parse import quote
+
+_PLACEHOLDER = re.compile(r":([a-z_]+)")
+# RFC 3986 pchar minus what quote() keeps anyway: what Jekyll's escape_path leaves alone.
+_PATH_SAFE = "/!$&'()*+,;=:@~"
+_PRETTY_KEEP = set("._~!$&'()+,;=@")
+
+
+def _keep_default(char: str) -> bool:
+    category = unicodedata.category(char)
+    return category[0] in "LM" or category == "Nd"
+
+
+def slugify(text: str, *, mode: str = "default", cased: bool = False) -> str:
+    """Jekyll's `Utils.slugify` for the modes URLs use: default, pretty and raw."""
+    if mode == "raw":
+        slug = re.sub(r"\s+", "-", text)
+    else:
+        keep = (
+            (lambda c: _keep_default(c) or c in _PRETTY_KEEP) if mode == "pretty" else _keep_default
+        )
+        slug = re.sub(r"-+", "-", "".join(c if keep(c) else "-" for c in text))
+    slug = slug.strip("-") if mode != "raw" else re.sub(r"^-|-$", "", slug)
+    return slug if cased else slug.lower()
+
+
+def titleize(slug: str) -> str:
+    """Jekyll's default title for a post whose front matter has none."""
+    return " ".join(word[:1].upper() + word[1:].lower() for word in slug.split("-"))
+
+
+def escape_path(value: str) -> str:
+    """Percent-encode what may not stand in a URL path, as Jekyll's URL.escape_path does."""
+    if not value or re.fullmatch(r"[a-zA-Z0-9./-]+", value):
+        return value
+    return quote(value, safe=_PATH_SAFE)
+
+
+def sanitize(url: str) -> str:
+    """Jekyll's URL#sanitize_url: no `..`, no `./`, no doubled slashes, one leading slash."""
+    result = f"/{url}".replace("..", "/").replace("./", "")
+    return re.sub(r"/{2,}", "/", result)
+
+
+def _placeholders(
+    *,
+    date: datetime,
+    slug: str,
+    basename: str,
+    categories: Sequence[str],
+    collection: str,
+    path: str,
+) -> dict[str, str]:
+    unique = list(dict.fromkeys(c.lower() for c in categories))
+    slugged = list(dict.fromkeys(slugify(c) for c in categories))
+    return {
+        "collection": collection,
+        "path": path,
+        "output_ext": ".html",
+        "name": slugify(basename),
+        "title": slugify(slug, mode="pretty", cased=True),
+        "slug": slugify(slug),
+        "categories": "/".join(unique),
+        "slugified_categories": "/".join(slugged),
+        "year": f"{date.year:04d}",
+        "month": f"{date.month:02d}",
+        "day": f"{date.day:02d}",
+        "hour": f"{date.hour:02d}",
+        "minute": f"{date.minute:02d}",
+        "second": f"{date.second:02d}",
+        "i_day": str(date.day),
+        "i_month": str(date.month),
+        "short_month": date.strftime("%b"),
+        "long_month": date.strftime("%B"),
+        "short_year": date.strftime("%y"),
+        "w_year": str(date.isocalendar().year),
+        "week": f"{date.isocalendar().week:02d}",
+        "w_day": str(date.isoweekday()),
+        "short_day": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")[date.weekday()],
+        "long_day": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")[
+            date.weekday()
+        ],
+        "y_day": f"{date.timetuple().tm_yday:03d}",
+    }
+
+
+def expand(template: str, values: Mapping[str, str]) -> str:
+    """Fill `:placeholders` in a permalink template; unknown names stay as written."""
+
+    def replace(match: re.Match[str]) -> str:
+        name = match.group(1)
+        for candidate in (name, name.rstrip("_")) if name.endswith("_") else (name,):
+            if candidate in values:
+                suffix = name[len(candidate) :]
+                return escape_path(values[candidate]) + suffix
+        return match.group(0)
+
+    return sanitize(_PLACEHOLDER.sub(replace, template))
+
+
+def post_path(
+    template: str,
+    *,
+    date: datetime,
+    slug: str,
+    basename: str,
+    categories: Sequence[str],
+    permalink: str | None = None,
+) -> str:
+    """The site-relative, percent-encoded path of a post (`/emnews/2022/01/26/x.html`)."""
+    values = _placeholders(
+        date=date, slug=slug, basename=basename, categories=categories, collection="posts", path=""
+    )
+    return expand(permalink or template, values)
+
+
+def collection_path(template: str, *, collection: str, relative: str) -> str:
+    """The path of a document in a Jekyll collection (`_docs/history.md` -> `/docs/history/`)."""
+    stem = relative.rsplit(".", 1)[0]
+    name = stem.rsplit("/", 1)[-1]
+    values = {
+        "collection": collection,
+        "path": stem,
+        "name": slugify(name),
+        "title": slugify(name, mode="pretty", cased=True),
+        "slug": slugify(name),
+        "output_ext": ".html",
+        "categories": "",
+    }
+    return expand(template, values)
+
+
+def ruby_dirname(path: str) -> str:
+    """Ruby's File.dirname: a trailing slash does not make a directory of the last segment."""
+    trimmed = path.rstrip("/")
+    if "/" not in trimmed:
+        return "/" if path.startswith("/") else "."
+    head = trimmed.rsplit("/", 1)[0]
+    return head or "/"
+
+
+def jekyll_id_path(url_path: str, slug: str) -> str:
+    """Jekyll's Document#id: the post URL's folder joined with its slug (no extension)."""
+    folder = ruby_dirname(url_path)
+    return f"{folder.rstrip('/')}/{slug}"
+
+
+def absolute(site_url: str, baseurl: str, path: str) -> str:
+    """Join the site and a site-relative path the way Jekyll's `absolute_url` filter does."""
+    if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", path):
+        return path
+    joined = f"{baseurl}/{path.lstrip('/')}" if path else f"{baseurl}/"
+    return site_url + quote(joined, safe=_PATH_SAFE + "%#?")

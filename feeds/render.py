@@ -1,0 +1,228 @@
+"""FeedSpec + posts + entries -> bytes. The only module that imports feedgen.
+
+feedgen's traps, each pinned by a test in tests/test_render.py:
+- `add_entry()` prepends unless told `order="append"`;
+- the RSS channel `<link>` is the *last* link added, so the site link is always added last;
+- entry `link()` loses every attribute but `href` (title, type): our extension sets them;
+- RSS `<author>` is written only with an e-mail address: our extension adds `dc:creator`;
+- it has no `xml:base`, media thumbnails or `rel="via"` in RSS: our extension adds them;
+- its RFC 822 dates swap the process-wide locale (not thread-safe): replaced below;
+- naive datetimes and XML-illegal characters raise: we pass only aware datetimes and
+  `xml_safe` text.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import feedgen.entry
+import feedgen.feed
+from feedgen.ext.base import BaseEntryExtension, BaseExtension
+from feedgen.feed import FeedGenerator
+from lxml import etree
+
+from feeds import __version__
+from feeds.config import Config
+from feeds.model import MEDIA_TYPES, Author, Entry, FeedSpec, Index, Post, RenderedFeed
+from feeds.text import xml_safe
+
+GENERATOR_URI = "https://pypi.org/project/feedsmith/"
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ATOM = "http://www.w3.org/2005/Atom"
+_XML_BASE = "{http://www.w3.org/XML/1998/namespace}base"
+_XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+_MEDIA = "http://search.yahoo.com/mrss/"
+_DC = "http://purl.org/dc/elements/1.1/"
+
+
+def _rfc822(when: datetime) -> str:
+    """RFC 822 date in English whatever the locale, without touching process state."""
+    return email.utils.format_datetime(when)
+
+
+# feedgen formats RSS dates by switching the process locale; that races under threads.
+feedgen.entry.formatRFC2822 = _rfc822
+feedgen.feed.formatRFC2822 = _rfc822
+
+
+class _FeedExtension(BaseExtension):  # type: ignore[misc]
+    def extend_ns(self) -> dict[str, str]:
+        return {"media": _MEDIA, "dc": _DC}
+
+
+class _EntryExtension(BaseEntryExtension):  # type: ignore[misc]
+    """Puts back what feedgen cannot express: link attributes, xml:base, via, creator, image."""
+
+    def __init__(self) -> None:
+        self.post: Post | None = None
+        self.entry: Entry | None = None
+        self.title = ""
+
+    def extend_atom(self, element: Any) -> Any:
+        post, entry = self.post, self.entry
+        assert post is not None and entry is not None
+        for link in element.findall(f"{{{_ATOM}}}link") + element.findall("link"):
+            if link.get("href") == post.url:
+                link.set("rel", "alternate")
+                link.set("type", "text/html")
+                link.set("title", self.title)
+            elif entry.source and link.get("href") == entry.source:
+                link.set("rel", "via")
+        content = element.find("content")
+        if content is not None:
+            content.set(_XML_BASE, post.url)
+        if post.lang:
+            element.set(_XML_LANG, post.lang)
+        if post.image:
+            etree.SubElement(element, f"{{{_MEDIA}}}thumbnail", url=post.image)
+        return element
+
+    def extend_rss(self, element: Any) -> Any:
+        post, entry = self.post, self.entry
+        assert post is not None and entry is not None
+        if entry.source:
+            etree.SubElement(element, f"{{{_ATOM}}}link", href=entry.source, rel="via")
+        author = post.author
+        if author is not None and not author.email:
+            etree.SubElement(element, f"{{{_DC}}}creator").text = author.name
+        if post.image:
+            etree.SubElement(element, f"{{{_MEDIA}}}thumbnail", url=post.image)
+        return element
+
+
+def _person(author: Author) -> dict[str, str]:
+    person = {"name": xml_safe(author.name)}
+    if author.email:
+        person["email"] = xml_safe(author.email)
+    if author.uri:
+        person["uri"] = xml_safe(author.uri)
+    return person
+
+
+def _site_author(config: Config) -> Author:
+    """Atom needs an author for the feed; the site's, else the site's own name."""
+    return config.author or Author(
+        name=config.title or config.url.split("://", 1)[-1] or "feedsmith"
+    )
+
+
+def _absolute(ref: str, config: Config) -> str:
+    if ref.startswith("//"):
+        return f"https:{ref}"
+    if "://" in ref:
+        return ref
+    return f"{config.url}{config.baseurl}/{ref.lstrip('/')}"
+
+
+def feed_updated(spec: FeedSpec, index: Index) -> datetime:
+    """A feed changes when its newest entry does: never the build time."""
+    return max((index.posts[i].updated for i in spec.posts), default=EPOCH)
+
+
+def render_feed(
+    spec: FeedSpec, index: Index, entries: Mapping[int, Entry], config: Config
+) -> bytes:
+    """One feed document. `entries` must hold an Entry for every post in `spec.posts`."""
+    fg = FeedGenerator()
+    fg.register_extension("feedsmith", _FeedExtension, _EntryExtension)
+    updated = feed_updated(spec, index)
+    fg.id(spec.url)
+    fg.title(xml_safe(spec.title) or config.url)
+    fg.description(xml_safe(config.description) or xml_safe(spec.title) or config.url)
+    if config.description:
+        fg.subtitle(xml_safe(config.description))
+    fg.author(_person(_site_author(config)))
+    fg.updated(updated)
+    fg.lastBuildDate(updated)
+    fg.generator("feedsmith", version=__version__, uri=GENERATOR_URI)
+    if config.lang:
+        fg.language(config.lang)
+    if config.icon:
+        fg.icon(_absolute(config.icon, config))
+    if config.logo:
+        fg.logo(_absolute(config.logo, config))
+    fg.link(href=spec.url, rel="self", type=MEDIA_TYPES[spec.format].split(";")[0])
+    for fmt, url in spec.alternates:
+        fg.link(href=url, rel="alternate", type=MEDIA_TYPES[fmt].split(";")[0])
+    # Last, because RSS takes the channel <link> from the last link added.
+    fg.link(href=config.site_url, rel="alternate", type="text/html")
+
+    for i in spec.posts:
+        _add_entry(fg, index.posts[i], entries[i], config, excerpt_only=spec.excerpt_only)
+
+    if spec.format == "atom":
+        body: bytes = fg.atom_str(pretty=True, encoding="utf-8", xml_declaration=True)
+    else:
+        body = fg.rss_str(pretty=True, encoding="utf-8", xml_declaration=True)
+    return body
+
+
+def _add_entry(
+    fg: FeedGenerator, post: Post, entry: Entry, config: Config, *, excerpt_only: bool
+) -> None:
+    fe = fg.add_entry(order="append")
+    title = xml_safe(post.title or entry.title or post.slug or post.date.date().isoformat())
+    fe.guid(post.id, permalink=post.id == post.url)  # also the Atom id
+    fe.title(title)
+    fe.link(href=post.url, rel="alternate")
+    if entry.source:
+        fe.link(href=xml_safe(entry.source), rel="via")
+    fe.published(post.date)
+    fe.updated(post.updated)
+    author = post.author or config.author
+    if author is not None:
+        fe.author(_person(author))
+    if entry.summary:
+        fe.summary(xml_safe(entry.summary))  # also the RSS description
+    show_content = not (post.excerpt_only if post.excerpt_only is not None else excerpt_only)
+    if show_content and entry.content:
+        fe.content(xml_safe(entry.content), type="html")
+    names = list(dict.fromkeys([*post.categories, *post.tags]))
+    if names:
+        fe.category([{"term": xml_safe(name)} for name in names])
+    ext = fe.feedsmith
+    ext.post, ext.entry, ext.title = post, entry, title
+
+
+def render_opml(specs: Sequence[FeedSpec], config: Config) -> bytes:
+    """OPML 2.0: every feed with its title and URL, grouped like the feeds themselves."""
+    root = etree.Element("opml", version="2.0")
+    head = etree.SubElement(root, "head")
+    etree.SubElement(head, "title").text = xml_safe(
+        f"{config.title} feeds" if config.title else "feeds"
+    )
+    if config.author is not None:
+        etree.SubElement(head, "ownerName").text = xml_safe(config.author.name)
+    body = etree.SubElement(root, "body")
+    labels = {"site": "Site", "category": "Categories", "tag": "Tags"}
+    groups: dict[str, Any] = {}
+    for spec in specs:
+        parent = body
+        if spec.kind != "site":
+            if spec.kind not in groups:
+                groups[spec.kind] = etree.SubElement(body, "outline", text=labels[spec.kind])
+            parent = groups[spec.kind]
+        outline = etree.SubElement(parent, "outline", type="rss", text=xml_safe(spec.title))
+        outline.set("title", xml_safe(f"{spec.title} ({spec.format.upper()})"))
+        if spec.format == "rss":
+            outline.set("version", "RSS2")  # OPML 2.0 names no version for Atom
+        outline.set("xmlUrl", spec.url)
+        outline.set("htmlUrl", config.site_url)
+    return etree.tostring(root, pretty_print=True, encoding="utf-8", xml_declaration=True)
+
+
+def etag_of(body: bytes) -> str:
+    """A strong validator from the bytes alone: equal bytes, equal ETag, on every machine."""
+    return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
+
+
+def rendered(
+    path: str, body: bytes, media_type: str, last_modified: datetime | None
+) -> RenderedFeed:
+    return RenderedFeed(
+        path=path, body=body, etag=etag_of(body), last_modified=last_modified, media_type=media_type
+    )

@@ -1,0 +1,153 @@
+"""Bytes -> files in the output folder: atomic, unchanged files left alone, nothing else touched.
+
+Every file is written to a temporary name beside it and renamed into place, so a reader (or
+a web server) sees the old file or the new one, never half of one. A manifest records what
+feedsmith wrote, so a feed that no longer exists is removed while every other file in the
+output folder (the rest of a Jekyll `_site/`) is never touched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from feeds import __version__
+from feeds.errors import OutputError
+
+MANIFEST = ".feedsmith-manifest.json"
+LOCK = ".feedsmith.lock"
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    written: tuple[str, ...]
+    unchanged: tuple[str, ...]
+    removed: tuple[str, ...]
+
+
+def target(out: Path, rel: str) -> Path:
+    """The file for `rel` inside `out`; OutputError for any path that could leave it."""
+    pure = PurePosixPath(rel)
+    if (
+        not rel
+        or pure.is_absolute()
+        or "\\" in rel
+        or "\x00" in rel
+        or any(part in ("", ".", "..") for part in rel.split("/"))
+    ):
+        raise OutputError(f"refusing to write {rel!r}: not a plain path inside the output folder")
+    root = out.resolve()
+    path = root.joinpath(*pure.parts)
+    # A symlinked folder inside OUT must not carry a write outside it.
+    parent = path.parent.resolve() if path.parent.exists() else path.parent
+    try:
+        parent.relative_to(root)
+    except ValueError as exc:
+        raise OutputError(f"refusing to write {rel!r}: {path.parent} leads outside {root}") from exc
+    if path.is_symlink():
+        raise OutputError(f"refusing to write {rel!r}: it is a symlink")
+    return path
+
+
+def read_manifest(out: Path) -> dict[str, str]:
+    try:
+        data = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    files = data.get("files") if isinstance(data, dict) else None
+    return {str(k): str(v) for k, v in files.items()} if isinstance(files, dict) else {}
+
+
+def _atomic_write(path: Path, body: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:40]}.", suffix=".tmp")
+    tmp = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(body)
+        tmp.chmod(0o644)  # mkstemp's 0600 would hide the feed from the web server
+        tmp.replace(path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
+def _same(path: Path, body: bytes) -> bool:
+    try:
+        return path.stat().st_size == len(body) and path.read_bytes() == body
+    except OSError:
+        return False
+
+
+@contextlib.contextmanager
+def locked(out: Path) -> Iterator[None]:
+    """One build at a time per output folder (a second one waits)."""
+    out.mkdir(parents=True, exist_ok=True)
+    handle = (out / LOCK).open("a+b")
+    try:
+        try:
+            import fcntl  # noqa: PLC0415 - POSIX only; elsewhere builds are not serialised
+
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        except ImportError:
+            pass
+        yield
+    finally:
+        handle.close()
+
+
+def write_files(out: Path, files: Mapping[str, bytes], digests: Mapping[str, str]) -> WriteResult:
+    """Write every file that changed, then remove feeds of the last build that are gone.
+
+    All paths are checked before the first byte is written; removals happen only after every
+    write succeeded, so an interrupted build never loses a feed of the last good one.
+    """
+    targets = {rel: target(out, rel) for rel in sorted(files)}
+    previous = read_manifest(out)
+    written: list[str] = []
+    unchanged: list[str] = []
+    for rel, path in targets.items():
+        if _same(path, files[rel]):
+            unchanged.append(rel)
+        else:
+            _atomic_write(path, files[rel])
+            written.append(rel)
+    removed: list[str] = []
+    for rel in sorted(set(previous) - set(files)):
+        try:
+            path = target(out, rel)
+        except OutputError:
+            continue
+        if path.is_file():
+            path.unlink()
+            removed.append(rel)
+            _prune_empty(path.parent, out.resolve())
+    manifest = {"generator": f"feedsmith {__version__}", "files": dict(sorted(digests.items()))}
+    body = json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8")
+    if not _same(out / MANIFEST, body):
+        _atomic_write(out / MANIFEST, body)
+    return WriteResult(tuple(written), tuple(unchanged), tuple(removed))
+
+
+def _prune_empty(folder: Path, root: Path) -> None:
+    """Remove folders a removed feed leaves empty, up to (not including) the output folder."""
+    while folder != root and folder.is_relative_to(root):
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        folder = folder.parent
+
+
+def differences(out: Path, files: Mapping[str, bytes]) -> list[str]:
+    """What `--check` reports: files missing or different, and stale feeds still present."""
+    problems = [rel for rel in sorted(files) if not _same(target(out, rel), files[rel])]
+    stale = sorted(set(read_manifest(out)) - set(files))
+    problems += [f"{rel} (no longer produced)" for rel in stale if (out / rel).is_file()]
+    return problems

@@ -1,0 +1,84 @@
+"""Shared fixtures: the project's sample posts, the shared corpus, small sites in tmp_path."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import feedparser
+import pytest
+
+from feeds.config import Config, load_config
+from feeds.model import BuildReport
+from feeds.pipeline import build
+
+ROOT = Path(__file__).resolve().parent.parent
+POSTS = ROOT / "posts"
+CORPUS = ROOT.parent / "shared" / "corpus"
+DATA = Path(__file__).resolve().parent / "data"
+# Every test builds as of this moment, so "future" posts do not depend on the day tests run.
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+def corpus() -> Path:
+    """The shared corpus of real Jekyll posts; tests using it skip where it is absent."""
+    if not (CORPUS / "finews" / "_posts").is_dir():
+        pytest.skip(f"shared corpus not found at {CORPUS} (it ships beside the project in CI)")
+    return CORPUS
+
+
+def parse_feed(path: Path) -> Any:
+    """feedparser's view of a feed file; fails the test if feedparser finds it malformed."""
+    parsed = feedparser.parse(path.read_bytes())
+    assert not parsed.bozo, f"{path}: {parsed.get('bozo_exception')}"
+    return parsed
+
+
+def write_post(folder: Path, name: str, front: str, body: str = "Body text.\n") -> Path:
+    """A post file with the given front matter (YAML lines) and body."""
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        f"---\n{textwrap.dedent(front).strip()}\n---\n{textwrap.dedent(body)}", encoding="utf-8"
+    )
+    return path
+
+
+SITE_TOML = """\
+title = "Test Site"
+url = "https://example.org"
+timezone = "Asia/Shanghai"
+lang = "en"
+"""
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    """An empty plain folder of posts with a minimal feedsmith.toml."""
+    source = tmp_path / "site"
+    source.mkdir()
+    (source / "feedsmith.toml").write_text(SITE_TOML, encoding="utf-8")
+    return source
+
+
+BuildFn = Callable[..., tuple[BuildReport, Path]]
+
+
+@pytest.fixture
+def run_build(tmp_path: Path) -> BuildFn:
+    """Build a source folder into tmp_path/out through the library, as of NOW."""
+
+    def run(source: Path, out: Path | None = None, **overrides: Any) -> tuple[BuildReport, Path]:
+        out = out or tmp_path / "out"
+        config = load_config(source, output=out, overrides=overrides or None)
+        return build(config, now=NOW), out
+
+    return run
+
+
+def config_for(source: Path, **overrides: Any) -> Config:
+    return load_config(source, overrides=overrides or None)
