@@ -1,0 +1,255 @@
+"""`feedsmith build` end to end: the real command on real folders, its files, output and exit codes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import POSTS, parse_feed, write_post
+
+
+def feedsmith(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the installed command the way a user or a CI job does."""
+    return subprocess.run(
+        [sys.executable, "-m", "feeds", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        check=False,
+        timeout=120,
+    )
+
+
+def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
+    """Every file under `folder` with its bytes and modification time."""
+    return {
+        str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_mtime_ns)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_sample_posts_build_into_valid_feeds(tmp_path: Path) -> None:
+    """The README's first command: every feed of posts/ is written and parses cleanly."""
+    out = tmp_path / "_site"
+    result = feedsmith("build", POSTS, "-o", out)
+    assert result.returncode == 0, result.stderr
+    assert "12 published" in result.stdout and "0 skipped" in result.stdout
+    feeds = sorted(p for p in out.rglob("*") if p.suffix in (".xml", ".rss"))
+    assert len(feeds) == 40
+    for path in feeds:
+        assert parse_feed(path).entries, path
+    assert (out / "feeds.opml").is_file()
+
+
+def test_second_build_is_identical_and_rewrites_nothing(tmp_path: Path) -> None:
+    """Same input, same bytes: a rebuild touches no file (mtimes included)."""
+    out = tmp_path / "_site"
+    assert feedsmith("build", POSTS, "-o", out).returncode == 0
+    before = snapshot(out)
+    again = feedsmith("build", POSTS, "-o", out)
+    assert again.returncode == 0
+    assert "0 written" in again.stdout
+    assert snapshot(out) == before
+
+
+def test_two_fresh_builds_give_identical_bytes(tmp_path: Path) -> None:
+    """Deterministic output: no build time or randomness in any file."""
+    first, second = tmp_path / "a", tmp_path / "b"
+    assert feedsmith("build", POSTS, "-o", first).returncode == 0
+    assert feedsmith("build", POSTS, "-o", second).returncode == 0
+    assert {k: v[0] for k, v in snapshot(first).items()} == {
+        k: v[0] for k, v in snapshot(second).items()
+    }
+
+
+def test_check_passes_on_a_fresh_build_and_fails_on_a_changed_feed(tmp_path: Path) -> None:
+    """--check writes nothing and exits 1 naming the file that differs."""
+    out = tmp_path / "_site"
+    assert feedsmith("build", POSTS, "-o", out).returncode == 0
+    assert feedsmith("build", POSTS, "-o", out, "--check").returncode == 0
+    (out / "feed.rss").write_bytes(b"stale")
+    before = snapshot(out)
+    result = feedsmith("build", POSTS, "-o", out, "--check")
+    assert result.returncode == 1
+    assert "feed.rss: differs" in result.stderr
+    assert snapshot(out) == before
+
+
+def test_other_files_in_the_output_folder_are_never_touched(tmp_path: Path) -> None:
+    """A Jekyll _site/ keeps its pages; only feedsmith's own files change."""
+    out = tmp_path / "_site"
+    page = out / "index.html"
+    page.parent.mkdir()
+    page.write_text("<h1>home</h1>", encoding="utf-8")
+    own_feed_folder_file = out / "feed" / "notes.txt"
+    own_feed_folder_file.parent.mkdir()
+    own_feed_folder_file.write_text("mine", encoding="utf-8")
+    assert feedsmith("build", POSTS, "-o", out).returncode == 0
+    assert page.read_text(encoding="utf-8") == "<h1>home</h1>"
+    assert own_feed_folder_file.read_text(encoding="utf-8") == "mine"
+
+
+def test_feeds_that_no_longer_exist_are_removed(site: Path, tmp_path: Path) -> None:
+    """Removing a post's only tag removes that tag's feeds, and only them."""
+    post = write_post(site, "2024-01-02-hello.md", "title: Hello\ntags: [old-tag, kept]")
+    out = tmp_path / "out"
+    assert feedsmith("build", site, "-o", out).returncode == 0
+    assert (out / "feed/by_tag/old-tag.xml").is_file()
+    post.write_text("---\ntitle: Hello\ntags: [kept]\n---\nBody\n", encoding="utf-8")
+    result = feedsmith("build", site, "-o", out, "-v")
+    assert result.returncode == 0
+    assert "removed feed/by_tag/old-tag.xml" in result.stdout
+    assert not (out / "feed/by_tag/old-tag.xml").exists()
+    assert not (out / "feed/by_tag/old-tag.rss").exists()
+    assert (out / "feed/by_tag/kept.xml").is_file()
+
+
+def test_bad_post_is_reported_and_the_others_build(site: Path, tmp_path: Path) -> None:
+    """Broken YAML: one line naming the file and the reason; exit 0; --strict makes it exit 1."""
+    write_post(site, "2024-01-02-good.md", "title: Good\ncategories: news")
+    (site / "2024-01-03-bad.md").write_text(
+        '---\ntitle: "unclosed\ndate: 2024-01-03\n---\nx\n', encoding="utf-8"
+    )
+    out = tmp_path / "out"
+    result = feedsmith("build", site, "-o", out)
+    assert result.returncode == 0
+    assert "2024-01-03-bad.md: skipped: front matter is not valid YAML" in result.stderr
+    assert [e.title for e in parse_feed(out / "feed.xml").entries] == ["Good"]
+    assert parse_feed(out / "feed/news.xml").entries
+    assert feedsmith("build", site, "-o", out, "--strict").returncode == 1
+
+
+def test_configuration_error_exits_2_and_writes_nothing(site: Path, tmp_path: Path) -> None:
+    """A wrong key is refused before any file is written, naming the file and the key."""
+    write_post(site, "2024-01-02-good.md", "title: Good")
+    (site / "feedsmith.toml").write_text(
+        'url = "https://example.org"\nposts_limt = 5\n', encoding="utf-8"
+    )
+    out = tmp_path / "out"
+    result = feedsmith("build", site, "-o", out)
+    assert result.returncode == 2
+    assert "posts_limt: unknown key; did you mean 'posts_limit'?" in result.stderr
+    assert "feedsmith.toml" in result.stderr
+    assert not out.exists()
+
+
+def test_usage_error_exits_2(tmp_path: Path) -> None:
+    result = feedsmith("build", "--no-such-option")
+    assert result.returncode == 2
+
+
+def test_source_that_is_not_a_folder_is_a_configuration_error(tmp_path: Path) -> None:
+    result = feedsmith("build", tmp_path / "missing", "-o", tmp_path / "out")
+    assert result.returncode == 2
+    assert "is not a folder of posts" in result.stderr
+
+
+def test_no_temporary_files_are_left_behind(tmp_path: Path) -> None:
+    """Writes go through a temporary name and a rename; none survive the build."""
+    out = tmp_path / "_site"
+    assert feedsmith("build", POSTS, "-o", out).returncode == 0
+    assert not [p for p in out.rglob("*.tmp")]
+
+
+def test_written_feeds_are_world_readable(tmp_path: Path) -> None:
+    """A web server running as another user must be able to read the feeds."""
+    out = tmp_path / "_site"
+    assert feedsmith("build", POSTS, "-o", out).returncode == 0
+    assert (out / "feed.xml").stat().st_mode & 0o044 == 0o044
+
+
+def test_chinese_tag_gets_its_own_feed_with_percent_encoded_self_link(tmp_path: Path) -> None:
+    """Tags jekyll-feed drops (non-ASCII) get feeds; the link in the feed matches the file."""
+    out = tmp_path / "_site"
+    assert feedsmith("build", POSTS, "-o", out).returncode == 0
+    path = out / "feed" / "by_tag" / "东财滚动新闻.xml"
+    feed = parse_feed(path)
+    self_link = next(link.href for link in feed.feed.links if link.rel == "self")
+    assert (
+        self_link
+        == "https://finews.example.com/feed/by_tag/%E4%B8%9C%E8%B4%A2%E6%BB%9A%E5%8A%A8%E6%96%B0%E9%97%BB.xml"
+    )
+    assert all("东财滚动新闻" in [t.term for t in e.tags] for e in feed.entries)
+
+
+def test_future_and_draft_flags_publish_held_back_posts(site: Path, tmp_path: Path) -> None:
+    """--future publishes a post dated ahead; --drafts publishes `draft: true`."""
+    write_post(site, "2999-01-01-ahead.md", "title: Ahead")
+    write_post(site, "2024-01-01-sketch.md", "title: Sketch\ndraft: true")
+    plain = feedsmith("build", site, "-o", tmp_path / "a")
+    assert (
+        "0 published" in plain.stdout
+        and "held back (dated in the future 1, draft 1)" in plain.stdout
+    )
+    both = feedsmith("build", site, "-o", tmp_path / "b", "--future", "--drafts")
+    assert "2 published" in both.stdout
+    assert {e.title for e in parse_feed(tmp_path / "b" / "feed.xml").entries} == {"Ahead", "Sketch"}
+
+
+def test_quiet_prints_only_errors(site: Path, tmp_path: Path) -> None:
+    write_post(site, "2024-01-02-good.md", "title: Good")
+    (site / "2024-01-03-empty.md").write_text("", encoding="utf-8")
+    result = feedsmith("build", site, "-o", tmp_path / "out", "-q")
+    assert result.stdout == ""
+    assert result.stderr.strip() == "2024-01-03-empty.md: skipped: empty file"
+
+
+def test_console_script_is_installed(tmp_path: Path) -> None:
+    """`feedsmith` on PATH is the same program as `python -m feeds`."""
+    script = Path(sys.executable).parent / "feedsmith"
+    if not script.exists():
+        pytest.skip("console script not installed in this environment (not a pip install)")
+    result = subprocess.run([script, "--version"], capture_output=True, text=True, check=False)
+    assert result.returncode == 0 and result.stdout.startswith("feedsmith ")
+
+
+def test_default_source_and_output_are_posts_and_site(tmp_path: Path) -> None:
+    """Run from a checkout with no arguments: posts/ in, _site/ out."""
+    (tmp_path / "posts").symlink_to(POSTS)
+    result = feedsmith("build", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "_site" / "feed.xml").is_file()
+
+
+def test_interrupted_write_keeps_previous_feed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If writing fails midway, every feed of the last good build is still there and complete."""
+    from feeds import write
+    from feeds.config import load_config
+    from feeds.pipeline import build
+
+    out = tmp_path / "_site"
+    build(load_config(POSTS, output=out))
+    before = snapshot(out)
+    calls = {"n": 0}
+    real = os.fdopen
+
+    def failing_fdopen(fd: int, *args: object, **kwargs: object) -> object:
+        calls["n"] += 1
+        if calls["n"] == 3:
+            os.close(fd)
+            raise OSError(28, "No space left on device")
+        return real(fd, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(write.os, "fdopen", failing_fdopen)
+    changed = tmp_path / "posts"
+    import shutil
+
+    shutil.copytree(POSTS, changed)
+    for post in changed.glob("*.md"):
+        post.write_text(
+            post.read_text(encoding="utf-8").replace("title:", "title: X", 1), encoding="utf-8"
+        )
+    with pytest.raises(OSError, match="No space"):
+        build(load_config(changed, output=out))
+    after = snapshot(out)
+    assert set(after) == set(before)
+    for rel, (body, _) in after.items():
+        assert body in (before[rel][0],) or parse_feed(out / rel), rel
+    assert not list(out.rglob("*.tmp"))
