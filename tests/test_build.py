@@ -153,7 +153,7 @@ def test_no_temporary_files_are_left_behind(tmp_path: Path) -> None:
     """Writes go through a temporary name and a rename; none survive the build."""
     out = tmp_path / "_site"
     assert feedsmith("build", POSTS, "-o", out).returncode == 0
-    assert not [p for p in out.rglob("*.tmp")]
+    assert not list(out.rglob("*.tmp"))
 
 
 def test_written_feeds_are_world_readable(tmp_path: Path) -> None:

@@ -102,7 +102,7 @@ def test_each_category_and_tag_feed_holds_exactly_its_posts(
 
     for key, folder in (("categories", "feed"), ("tags", "feed/by_tag")):
         groups: dict[str, set[str]] = {}
-        for slug, front in published.items():
+        for front in published.values():
             for name in names(front.get(key)):
                 groups.setdefault(name, set()).add(front["title"])
         segments, _ = feed_names.assign(groups)
