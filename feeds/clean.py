@@ -345,12 +345,11 @@ def _lead_text(soup: BeautifulSoup) -> str:
     body = soup.body or soup
     first = next((c for c in body.children if isinstance(c, Tag)), None)
     if first is not None and first.name == "blockquote" and first.get_text().strip(_SPACES):
-        return first.get_text(" ")
+        return plain_text(first.decode_contents())
     for block in body.find_all(["p", "li", "div"]):
-        text = block.get_text(" ").strip(_SPACES)
-        if text:
-            return text
-    return body.get_text(" ")
+        if block.get_text().strip(_SPACES):
+            return plain_text(block.decode_contents())
+    return plain_text(body.decode_contents())
 
 
 def clean_html(html: str, *, base: str, rules: CleanRules) -> Cleaned:

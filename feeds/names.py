@@ -31,8 +31,9 @@ def segment(name: str) -> str:
     text = re.sub(r"-{2,}", "-", text).strip("-. ")
     if not text:
         return f"_{_short_hash(name)}"
-    if _WINDOWS_RESERVED.match(text):
-        text = f"{text}_"
+    reserved = _WINDOWS_RESERVED.match(text)
+    if reserved:  # Windows reads `NUL.txt` as the device NUL: mark the part before the dot
+        text = f"{reserved.group(1)}_{reserved.group(2) or ''}"
     encoded = text.encode("utf-8")
     if len(encoded) > MAX_SEGMENT_BYTES:
         cut = encoded[:MAX_SEGMENT_BYTES].decode("utf-8", "ignore").rstrip("-. ")

@@ -484,6 +484,7 @@ def parse_post(file: SourceFile, config: Config, *, now: datetime) -> Parsed:
         basename=stem,
         categories=categories,
         permalink=custom.strip() if custom else None,
+        path=_jekyll_path(rel),
     )
     explicit_id = (_text_field(front, "id", rel) or "").strip()
     if explicit_id:
@@ -513,6 +514,12 @@ def parse_post(file: SourceFile, config: Config, *, now: datetime) -> Parsed:
         excerpt_only=excerpt_only if isinstance(excerpt_only, bool) else None,
     )
     return Parsed(post, problems)
+
+
+def _jekyll_path(rel: str) -> str:
+    """Jekyll's `:path` for a post: its source path without extension, `_posts` left out."""
+    stem = rel.rsplit(".", 1)[0]
+    return stem.replace("_posts", "", 1) if "_posts/" in stem else stem
 
 
 def _absolute_id(value: str, config: Config) -> str:

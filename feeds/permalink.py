@@ -11,12 +11,17 @@ import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 _PLACEHOLDER = re.compile(r":([a-z_]+)")
 # RFC 3986 pchar minus what quote() keeps anyway: what Jekyll's escape_path leaves alone.
 _PATH_SAFE = "/!$&'()*+,;=:@~"
 _PRETTY_KEEP = set("._~!$&'()+,;=@")
+
+
+def ruby_downcase(text: str) -> str:
+    """Ruby's String#downcase: per character, so a final capital sigma is σ, never ς."""
+    return "".join(c.lower() for c in text)
 
 
 def _keep_default(char: str) -> bool:
@@ -27,14 +32,14 @@ def _keep_default(char: str) -> bool:
 def slugify(text: str, *, mode: str = "default", cased: bool = False) -> str:
     """Jekyll's `Utils.slugify` for the modes URLs use: default, pretty and raw."""
     if mode == "raw":
-        slug = re.sub(r"\s+", "-", text)
+        slug = re.sub(r"[ \t\r\n\f\v]+", "-", text)  # Ruby's \s is ASCII whitespace only
     else:
         keep = (
             (lambda c: _keep_default(c) or c in _PRETTY_KEEP) if mode == "pretty" else _keep_default
         )
         slug = re.sub(r"-+", "-", "".join(c if keep(c) else "-" for c in text))
     slug = slug.strip("-") if mode != "raw" else re.sub(r"^-|-$", "", slug)
-    return slug if cased else slug.lower()
+    return slug if cased else ruby_downcase(slug)
 
 
 def titleize(slug: str) -> str:
@@ -64,7 +69,7 @@ def _placeholders(
     collection: str,
     path: str,
 ) -> dict[str, str]:
-    unique = list(dict.fromkeys(c.lower() for c in categories))
+    unique = list(dict.fromkeys(ruby_downcase(c) for c in categories))
     slugged = list(dict.fromkeys(slugify(c) for c in categories))
     return {
         "collection": collection,
@@ -119,10 +124,20 @@ def post_path(
     basename: str,
     categories: Sequence[str],
     permalink: str | None = None,
+    path: str | None = None,
 ) -> str:
-    """The site-relative, percent-encoded path of a post (`/emnews/2022/01/26/x.html`)."""
+    """The site-relative, percent-encoded path of a post (`/emnews/2022/01/26/x.html`).
+
+    `path` is Jekyll's `:path`: the file's path below `_posts/` without extension (default:
+    the file name without extension).
+    """
     values = _placeholders(
-        date=date, slug=slug, basename=basename, categories=categories, collection="posts", path=""
+        date=date,
+        slug=slug,
+        basename=basename,
+        categories=categories,
+        collection="posts",
+        path=basename if path is None else path,
     )
     return expand(permalink or template, values)
 
@@ -145,7 +160,7 @@ def collection_path(template: str, *, collection: str, relative: str) -> str:
 
 def ruby_dirname(path: str) -> str:
     """Ruby's File.dirname: a trailing slash does not make a directory of the last segment."""
-    trimmed = path.rstrip("/")
+    trimmed = re.sub(r"/{2,}", "/", path).rstrip("/")
     if "/" not in trimmed:
         return "/" if path.startswith("/") else "."
     head = trimmed.rsplit("/", 1)[0]
@@ -156,6 +171,17 @@ def jekyll_id_path(url_path: str, slug: str) -> str:
     """Jekyll's Document#id: the post URL's folder joined with its slug (no extension)."""
     folder = ruby_dirname(url_path)
     return f"{folder.rstrip('/')}/{slug}"
+
+
+def absolute_id(site_url: str, baseurl: str, path: str) -> str:
+    """jekyll-feed's entry id: `absolute_url`, whose Addressable normalisation applies NFKC.
+
+    Only ids are normalised: a link must reach the file as it is named on disk, but an id must
+    equal the one readers already stored.
+    """
+    return absolute(
+        site_url, baseurl, quote(unicodedata.normalize("NFKC", unquote(path)), safe=_PATH_SAFE)
+    )
 
 
 def absolute(site_url: str, baseurl: str, path: str) -> str:

@@ -10,8 +10,17 @@ import unicodedata
 # Everything else (C0 controls, lone surrogates, U+FFFE/U+FFFF) makes a document ill-formed.
 _XML_ILLEGAL = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _TAG = re.compile(r"<[^>]*>")
-_SENTENCE_END = "。！？!?．.…"
-_CLAUSE_END = "，、；：,;:"
+# Tags that separate words when markup is removed; inline tags (<b>, <a>, <span>) do not:
+# `上海<b>临港</b>` is one word.
+_BLOCK_TAG = re.compile(
+    r"<(?:/?(?:p|div|br|hr|li|ul|ol|dl|dt|dd|h[1-6]|tr|td|th|table|thead|tbody|blockquote|pre"
+    r"|section|article|header|footer|figure|figcaption|center|address)\b)[^>]*>",
+    re.IGNORECASE,
+)
+_WIDE_SENTENCE = "。！？…"
+_WIDE_CLAUSE = "，、；："
+_OPENERS = "（《「『【〔“‘([{"
+_CLOSERS = "）》」』】〕”’)]}，。！？、；：,.!?;:…"
 
 
 def xml_safe(text: str) -> str:
@@ -22,7 +31,7 @@ def xml_safe(text: str) -> str:
 def plain_text(text: str) -> str:
     """Markup-free, single-spaced text: tags dropped, entities decoded, XML-safe."""
     if "<" in text or "&" in text:
-        text = html.unescape(_TAG.sub(" ", text))
+        text = html.unescape(_TAG.sub("", _BLOCK_TAG.sub(" ", text)))
     return " ".join(xml_safe(text).split())
 
 
@@ -31,30 +40,52 @@ def is_wide(char: str) -> bool:
     return unicodedata.east_asian_width(char) in ("W", "F")
 
 
+def _mark(text: str, i: int) -> str | None:
+    """Whether text[i] ends a sentence or a clause. `1.25` and `1,234` end neither."""
+    char = text[i]
+    if char in _WIDE_SENTENCE:
+        return "sentence"
+    if char in _WIDE_CLAUSE:
+        return "clause"
+    following = text[i + 1] if i + 1 < len(text) else " "
+    if not (following.isspace() or is_wide(following)):
+        return None
+    if char in ".!?":
+        return "sentence"
+    if char in ",;:":
+        return "clause"
+    return None
+
+
+def _can_break(text: str, i: int) -> bool:
+    """Whether text may be cut before text[i] without splitting a word or a character."""
+    before, after = text[i - 1], text[i]
+    if unicodedata.combining(after) or after in _CLOSERS or before in _OPENERS:
+        return False
+    return after.isspace() or before.isspace() or is_wide(before) or is_wide(after)
+
+
 def truncate(text: str, limit: int) -> str:
     """Cut `text` to at most `limit` characters (plus an ellipsis) at a natural break.
 
     Chinese and Japanese have no spaces: any point between two wide characters is a break, and
-    a sentence end or clause mark nearby is preferred. Latin words are never split.
+    a sentence end or clause mark in the last 40% is preferred. Latin words, numbers like
+    `1.25` and accented letters are never split.
     """
     text = " ".join(text.split())
     if len(text) <= limit:
         return text
-    head = text[:limit]
     floor = int(limit * 0.6)
-    for marks in (_SENTENCE_END, _CLAUSE_END):
-        cut = max(head.rfind(mark) for mark in marks)
-        if cut >= floor:
-            kept = head[: cut + 1]
-            return (
-                kept
-                if marks is _SENTENCE_END and kept[-1] in "。！？!?…"
-                else kept.rstrip(_CLAUSE_END) + "…"
-            )
-    for i in range(len(head), floor, -1):
-        before, after = head[i - 1], text[i] if i < len(text) else " "
-        if unicodedata.combining(after):
-            continue
-        if after.isspace() or before.isspace() or is_wide(before) or is_wide(after):
-            return head[:i].rstrip() + "…"
-    return head.rstrip() + "…"
+    for kind in ("sentence", "clause"):
+        for i in range(limit - 1, max(floor, 1) - 1, -1):
+            if _mark(text, i) == kind:
+                kept = text[: i + 1]
+                if kind == "sentence":
+                    return kept if kept[-1] in "。！？!?…" else kept + "…"
+                return kept[:-1].rstrip() + "…"
+    cut = next((i for i in range(limit, 0, -1) if _can_break(text, i)), None)
+    if cut is None:  # one unbroken word longer than the limit: cut it, but not its accents
+        cut = limit
+        while cut > 0 and unicodedata.combining(text[cut]):
+            cut -= 1
+    return text[:cut].rstrip() + "…"
