@@ -115,6 +115,18 @@ ALLOWED_ATTRIBUTES = {
     "time": {"datetime"},
 }
 URL_SCHEMES = frozenset({"http", "https", "mailto"})
+_MEDIA_SCHEMES = frozenset({"http", "https"})  # what an image or video may load from
+# The first pass keeps what the cleaners look at (class, id, style, data-*, web/href on span)
+# and drops what must never be seen; the final pass applies ALLOWED_* strictly.
+_PASS_TAGS = ALLOWED_TAGS | {"center", "font", "nav", "main", "label", "u", "tt", "big", "small"}
+_PASS_ATTRIBUTES = {
+    "*": {
+        "class", "id", "style", "hidden", "href", "src", "srcset", "alt", "title", "width",
+        "height", "lang", "dir", "web", "poster", "cite", "datetime", "colspan", "rowspan",
+        "headers", "scope", "start", "reversed", "type", "value", "controls", "media",
+        "sizes", "kind", "srclang", "label", "hreflang",
+    }
+}  # fmt: skip
 # Removed together with everything inside them (other unknown tags keep their text).
 DROPPED_WITH_CONTENT = frozenset(
     {
@@ -193,14 +205,25 @@ def drop_nav_footer(soup: BeautifulSoup, ctx: Context) -> None:
             block.decompose()
 
 
-def _last_block(soup: BeautifulSoup) -> Tag | None:
-    body = soup.body or soup
-    for child in reversed(list(body.children)):
+def _last_element(parent: Tag) -> Tag | None:
+    for child in reversed(list(parent.children)):
         if isinstance(child, Tag):
             return child
         if isinstance(child, NavigableString) and child.strip(_SPACES):
             return None
     return None
+
+
+def _last_block(soup: BeautifulSoup) -> Tag | None:
+    """The last paragraph of the body, looking through wrappers (`<center><p>…</p></center>`)."""
+    block = _last_element(soup.body or soup)
+    while (
+        block is not None
+        and block.name in ("div", "center", "section")
+        and len(block.find_all(True, recursive=False)) == 1
+    ):
+        block = _last_element(block)
+    return block
 
 
 def take_source_link(soup: BeautifulSoup, ctx: Context) -> None:
@@ -211,12 +234,14 @@ def take_source_link(soup: BeautifulSoup, ctx: Context) -> None:
         if text == "<>":
             block.decompose()
             continue
-        if len(links) == 1 and links[0].get("href") and text == links[0].get_text().strip():
-            href = str(links[0]["href"]).strip()
-            if re.match(r"^(https?:)?//", href) and href.rstrip("/") == text.rstrip("/"):
-                ctx.source = f"https:{href}" if href.startswith("//") else href
-                block.decompose()
-        return
+        if len(links) != 1 or not links[0].get("href") or text != links[0].get_text().strip():
+            return
+        href = str(links[0]["href"]).strip()
+        if not re.match(r"^(https?:)?//", href) or href.rstrip("/") != text.rstrip("/"):
+            return
+        # The last bare URL is the source; bare URLs just before it are more of the same.
+        ctx.source = ctx.source or (f"https:{href}" if href.startswith("//") else href)
+        block.decompose()
 
 
 def strip_indent_spaces(soup: BeautifulSoup, ctx: Context) -> None:
@@ -277,30 +302,81 @@ def site_rules(soup: BeautifulSoup, ctx: Context) -> None:
                     block.decompose()
 
 
-def _absolute(url: str, base: str) -> str:
-    url = url.strip(_SPACES + "\x00\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0c\x0e\x0f")
+_C0_EDGES = "".join(chr(c) for c in range(0x21))
+_TAB_NEWLINE = re.compile(r"[\t\n\r]")
+_SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
+
+
+def absolute_url(url: str, base: str, schemes: frozenset[str] = URL_SCHEMES) -> str | None:
+    """`url` made absolute against `base`, or None when its scheme is not allowed.
+
+    The URL is first read the way browsers read it (WHATWG URL: C0 controls and spaces
+    trimmed, tabs and newlines anywhere removed), so `java&#9;script:` is seen as what it is.
+    """
+    url = _TAB_NEWLINE.sub("", url.strip(_C0_EDGES))
     if url.startswith("//"):
-        return f"https:{url}"
-    if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", url):
-        return url
-    return urljoin(base, url)
+        url = f"https:{url}"
+    scheme = _SCHEME.match(url)
+    if scheme is None:
+        url = urljoin(base, url)
+        scheme = _SCHEME.match(url)
+    return url if scheme is not None and scheme.group(1).lower() in schemes else None
+
+
+def srcset_candidates(value: str) -> list[tuple[str, str]]:
+    """(URL, descriptor) pairs of a srcset, parsed as HTML does: a URL may contain commas."""
+    pairs: list[tuple[str, str]] = []
+    pos, end = 0, len(value)
+    while True:
+        while pos < end and (value[pos].isspace() or value[pos] == ","):
+            pos += 1
+        if pos >= end:
+            return pairs
+        start = pos
+        while pos < end and not value[pos].isspace():
+            pos += 1
+        url, descriptor = value[start:pos], ""
+        if url.endswith(","):
+            url = url.rstrip(",")
+        else:
+            start, depth = pos, 0
+            while pos < end and not (value[pos] == "," and depth == 0):
+                depth += {"(": 1, ")": -1 if depth else 0}.get(value[pos], 0)
+                pos += 1
+            descriptor = value[start:pos].strip()
+            pos += 1
+        pairs.append((url, descriptor))
+
+
+def _srcset(value: str, base: str) -> str:
+    """A srcset with every candidate URL absolute and http(s); others are dropped."""
+    kept = []
+    for url, descriptor in srcset_candidates(value):
+        absolute = absolute_url(url, base, _MEDIA_SCHEMES)
+        if absolute is not None:
+            kept.append(f"{absolute} {descriptor}".strip())
+    return ", ".join(kept)
 
 
 def absolutize(soup: BeautifulSoup, ctx: Context) -> None:
-    """Every relative, root-relative and protocol-relative URL made absolute."""
+    """Every relative, root-relative and protocol-relative URL made absolute; unsafe ones dropped."""
     for tag in soup.find_all(True):
         for attr in _URL_ATTRS:
             value = tag.get(attr)
             if isinstance(value, str):
-                tag[attr] = _absolute(value, ctx.base)
+                schemes = URL_SCHEMES if attr in ("href", "cite") else _MEDIA_SCHEMES
+                url = absolute_url(value, ctx.base, schemes)
+                if url is None:
+                    del tag[attr]
+                else:
+                    tag[attr] = url
         srcset = tag.get("srcset")
         if isinstance(srcset, str):
-            candidates = []
-            for candidate in srcset.split(","):
-                parts = candidate.split()
-                if parts:
-                    candidates.append(" ".join([_absolute(parts[0], ctx.base), *parts[1:]]))
-            tag["srcset"] = ", ".join(candidates)
+            cleaned = _srcset(srcset, ctx.base)
+            if cleaned:
+                tag["srcset"] = cleaned
+            else:
+                del tag["srcset"]
 
 
 CLEANERS: tuple[tuple[str, Cleaner], ...] = (
@@ -352,9 +428,28 @@ def _lead_text(soup: BeautifulSoup) -> str:
     return plain_text(body.decode_contents())
 
 
+def _normalise(html: str) -> str:
+    """First pass: parse as browsers do and drop what must never be seen (with its text).
+
+    Parsing once with html5ever (inside nh3) before the cleaners means they and the final
+    sanitiser see the same tree: `<p><font><p>x</p></font></p>` is split the way a browser
+    splits it, and cleaning the cleaned HTML again changes nothing.
+    """
+    return nh3.clean(
+        xml_safe(html),
+        tags=set(_PASS_TAGS),
+        clean_content_tags=set(DROPPED_WITH_CONTENT),
+        attributes={k: set(v) for k, v in _PASS_ATTRIBUTES.items()},
+        generic_attribute_prefixes={"data-"},
+        url_schemes=set(URL_SCHEMES),
+        link_rel=None,
+        strip_comments=True,
+    )
+
+
 def clean_html(html: str, *, base: str, rules: CleanRules) -> Cleaned:
     """Run every enabled cleaner, resolve URLs, sanitise; also find summary text and source."""
-    soup = BeautifulSoup(xml_safe(html), "lxml")
+    soup = BeautifulSoup(_normalise(html), "lxml")
     ctx = Context(base=base, rules=rules)
     enabled = set(rules.builtin) | _ALWAYS
     for name, step in CLEANERS:
@@ -364,11 +459,12 @@ def clean_html(html: str, *, base: str, rules: CleanRules) -> Cleaned:
     inner = body.decode_contents() if body is not None else ""
     return Cleaned(
         html=xml_safe(sanitize(inner)).strip(),
-        summary=plain_text(_lead_text(soup)),
+        summary=_lead_text(soup),
         source=ctx.source,
         notes=tuple(ctx.notes),
     )
 
 
 def summarize(text: str, limit: int) -> str:
-    return truncate(plain_text(text), limit)
+    """A summary from plain text (never markup: `<蒙特利尔议定书>` is text here)."""
+    return truncate(text, limit)

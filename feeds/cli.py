@@ -7,6 +7,9 @@ failed build, 2 usage or configuration errors.
 from __future__ import annotations
 
 import argparse
+import json
+import logging
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -18,6 +21,14 @@ from feeds.config import DEFAULT_OUTPUT, DEFAULT_SOURCE, load_config
 from feeds.errors import ConfigError, FeedsError
 from feeds.model import BuildReport
 from feeds.pipeline import build
+
+# How `serve` hands its options to each uvicorn worker process (read by server.app).
+ENV_SOURCE, ENV_CONFIG, ENV_RELOAD, ENV_OVERRIDES = (
+    "FEEDSMITH_SOURCE",
+    "FEEDSMITH_CONFIG",
+    "FEEDSMITH_RELOAD",
+    "FEEDSMITH_OVERRIDES",
+)
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
@@ -104,6 +115,42 @@ def _parser() -> argparse.ArgumentParser:
     volume.add_argument(
         "-v", "--verbose", action="store_true", help="also list every file written or removed"
     )
+
+    s = commands.add_parser(
+        "serve",
+        help="serve every feed live over HTTP",
+        description="Serve the files `build` writes, live from the posts, with conditional GET and compression.",
+    )
+    s.add_argument(
+        "source",
+        nargs="?",
+        type=Path,
+        default=DEFAULT_SOURCE,
+        help=f"a Jekyll site root or a folder of posts (default: {DEFAULT_SOURCE}/)",
+    )
+    s.add_argument(
+        "-c", "--config", type=Path, metavar="CONFIG", help="a feedsmith.toml or _config.yml"
+    )
+    s.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    s.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000)")
+    s.add_argument(
+        "--workers", type=int, default=1, metavar="N", help="worker processes (default: 1)"
+    )
+    s.add_argument(
+        "--reload",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="watch the source and update feeds when posts change (default: on)",
+    )
+    s.add_argument(
+        "--future", action="store_true", default=None, help="publish posts dated in the future"
+    )
+    s.add_argument("--drafts", action="store_true", default=None, help="publish drafts")
+    s.add_argument(
+        "--get",
+        metavar="PATH",
+        help="answer one GET for PATH (to standard output, headers to standard error) and exit; no port is opened",
+    )
     return parser
 
 
@@ -168,6 +215,47 @@ def _build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
+def _serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    # Validate before starting workers: a bad configuration must exit 2 with a message here.
+    overrides = _overrides(args)
+    load_config(args.source, config_file=args.config, overrides=overrides)
+    if args.workers < 1:
+        raise ConfigError("--workers", "must be at least 1")
+    if args.get is not None:
+        return _get_once(args, overrides, out, err)
+    import uvicorn  # noqa: PLC0415 - the server is the outermost layer, loaded only to serve
+
+    os.environ[ENV_SOURCE] = str(args.source)
+    os.environ[ENV_CONFIG] = str(args.config or "")
+    os.environ[ENV_RELOAD] = "1" if args.reload else "0"
+    os.environ[ENV_OVERRIDES] = json.dumps(overrides)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s:  %(message)s")
+    uvicorn.run(
+        "server.app:app_from_environment",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level="info",
+        server_header=False,
+    )
+    return EXIT_OK
+
+
+def _get_once(args: argparse.Namespace, overrides: dict[str, Any], out: TextIO, err: TextIO) -> int:
+    """`serve --get PATH`: one in-process request through the real app, no port opened."""
+    from server.app import create_app  # noqa: PLC0415 - see _serve
+    from server.asgi import request_once  # noqa: PLC0415
+
+    app = create_app(args.source, args.config, reload=False, overrides=overrides)
+    status, headers, body = request_once(app, "GET", args.get)
+    err.write(f"HTTP {status}\n")
+    for name, value in headers:
+        err.write(f"{name}: {value}\n")
+    out.write(body.decode("utf-8", "replace"))
+    return EXIT_OK if status < 400 else EXIT_PROBLEMS
+
+
 def main(
     argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: TextIO | None = None
 ) -> int:
@@ -178,7 +266,7 @@ def main(
     except SystemExit as exc:  # argparse exits 2 on usage errors, 0 for --help
         return int(exc.code or 0)
     try:
-        return _build(args, out, err)
+        return _serve(args, out, err) if args.command == "serve" else _build(args, out, err)
     except ConfigError as exc:
         err.write(f"feedsmith: configuration error: {exc}\n")
         return EXIT_USAGE

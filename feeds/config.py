@@ -102,6 +102,7 @@ class Config:
     future: bool = False
     drafts: bool = False
     max_post_bytes: int = 5_000_000
+    cache_max_age: int = 300
     site_vars: Mapping[str, Any] = field(default_factory=dict, compare=False)
     collections: Mapping[str, str] = field(default_factory=dict)
 
@@ -411,6 +412,11 @@ SETTINGS: tuple[Setting, ...] = (
         "drafts", _bool, "Publish drafts: `_drafts/` and `draft: true` (default false; `--drafts`)."
     ),
     Setting("max_post_bytes", _positive, "Skip post files larger than this (default 5000000)."),
+    Setting(
+        "cache_max_age",
+        _count,
+        "`serve`: seconds in `Cache-Control: public, max-age=N` (default 300).",
+    ),
 )
 SETTING_KEYS = tuple(s.key for s in SETTINGS)
 _BY_KEY = {s.key: s for s in SETTINGS}
@@ -471,7 +477,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 
 def _jekyll_settings(data: Mapping[str, Any]) -> dict[str, Any]:
-    """The subset of a Jekyll `_config.yml` (and jekyll-feed's `feed:`) feedsmith honours."""
+    """The subset of a Jekyll `_config.yml` feedsmith honours (jekyll-feed's `feed:` apart)."""
     out: dict[str, Any] = {}
     title = data.get("title") or data.get("name")
     if title:
@@ -482,17 +488,19 @@ def _jekyll_settings(data: Mapping[str, Any]) -> dict[str, Any]:
     if data.get("show_drafts") is not None:
         out["drafts"] = data["show_drafts"]
     collections = data.get("collections")
-    posts_permalink = (
-        collections.get("posts", {}).get("permalink") if isinstance(collections, Mapping) else None
-    )
+    posts = collections.get("posts") if isinstance(collections, Mapping) else None
+    posts_permalink = posts.get("permalink") if isinstance(posts, Mapping) else None
     if posts_permalink or data.get("permalink"):
         out["permalink"] = posts_permalink or data["permalink"]
-    feed = data.get("feed")
-    if isinstance(feed, Mapping):
-        for key, value in feed.items():
-            if key in _JEKYLL_FEED_KEYS:
-                out[_JEKYLL_FEED_KEYS[key]] = value
     return out
+
+
+def _jekyll_feed_settings(data: Mapping[str, Any]) -> dict[str, Any]:
+    """jekyll-feed's `feed:` keys feedsmith honours, by feedsmith's names."""
+    feed = data.get("feed")
+    if not isinstance(feed, Mapping):
+        return {}
+    return {_JEKYLL_FEED_KEYS[k]: v for k, v in feed.items() if k in _JEKYLL_FEED_KEYS}
 
 
 def _collection_permalinks(data: Mapping[str, Any], style: str) -> dict[str, str]:
@@ -510,7 +518,12 @@ def _collection_permalinks(data: Mapping[str, Any], style: str) -> dict[str, str
 
 
 def _apply(
-    values: dict[str, Any], raw: Mapping[str, Any], origin: str, *, strict: bool = True
+    values: dict[str, Any],
+    raw: Mapping[str, Any],
+    origin: str,
+    *,
+    strict: bool = True,
+    prefix: str = "",
 ) -> None:
     if strict:
         _reject_unknown("", raw, SETTING_KEYS, origin=origin)
@@ -521,7 +534,7 @@ def _apply(
         try:
             values[setting.field] = setting.check(key, value)
         except ConfigError as exc:
-            raise ConfigError(exc.key, exc.reason, origin=origin) from exc
+            raise ConfigError(f"{prefix}{exc.key}", exc.reason, origin=origin) from exc
 
 
 def load_config(
@@ -559,6 +572,9 @@ def load_config(
                 origin=str(jekyll_config),
             )
         _apply(values, _jekyll_settings(data), str(jekyll_config), strict=False)
+        _apply(
+            values, _jekyll_feed_settings(data), str(jekyll_config), strict=False, prefix="feed."
+        )
         section = data.get("feedsmith")
         if section is not None:
             if not isinstance(section, Mapping):

@@ -78,6 +78,14 @@ def discover(
                 Problem(rel, "symlink to a file outside the source folder; not followed", "error")
             )
             continue
+        try:
+            rel.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = rel.encode("utf-8", "backslashreplace").decode("utf-8")
+            problems.append(
+                Problem(shown, "file name is not valid UTF-8; rename the file", "error")
+            )
+            continue
         if not path.is_file():
             continue
         found.append(SourceFile(path=path, rel=rel, categories=categories, draft=draft))

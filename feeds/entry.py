@@ -9,10 +9,10 @@ from typing import Any
 
 from feeds.clean import clean_html, summarize
 from feeds.config import Config
-from feeds.markup import Globals, render_liquid, to_html
+from feeds.markup import LINK_TAGS, Globals, render_liquid, to_html
 from feeds.model import Entry, Post, Problem
 from feeds.parse import read_source
-from feeds.text import plain_text, truncate
+from feeds.text import truncate
 
 TITLE_LENGTH = 60
 
@@ -51,7 +51,8 @@ def make_entry(post: Post, config: Config, site: Globals) -> Entry:
     return Entry(
         content=cleaned.html,
         summary=summary,
-        title=truncate(plain_text(lead), TITLE_LENGTH) if not post.title else post.title,
+        title=truncate(lead, TITLE_LENGTH) if not post.title else post.title,
         source=cleaned.source,
         problems=tuple(problems),
+        links=site.links.digest() if LINK_TAGS.search(source.body) else None,
     )

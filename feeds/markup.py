@@ -7,6 +7,7 @@ with a warning, so readers never see template code.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import re
@@ -19,6 +20,7 @@ from typing import Any
 from urllib.parse import quote, quote_plus
 
 import liquid
+from liquid.builtin.expressions.primitive import RangeLiteral
 from markdown_it import MarkdownIt
 from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.footnote import footnote_plugin
@@ -29,11 +31,18 @@ from feeds.model import Markup
 _RAW = re.compile(r"({%-?\s*raw\s*-?%}.*?{%-?\s*endraw\s*-?%})", re.DOTALL)
 _TAG = re.compile(r"{%-?\s*(\w*)(.*?)-?%}", re.DOTALL)
 _OUTPUT = re.compile(r"{{.*?}}", re.DOTALL)
+# An opening delimiter left unclosed, with the template words after it (not the prose).
+_UNCLOSED = re.compile(r"{[{%]-?(?:[ \t]*[A-Za-z0-9_.\[\]'\"|:=<>!,()-]+)*[ \t]*")
 _HIGHLIGHT = re.compile(
     r"{%-?\s*highlight\s+([\w+#.-]+)[^%]*-?%}\n?(.*?){%-?\s*endhighlight\s*-?%}", re.DOTALL
 )
-_KRAMDOWN_IAL_LINE = re.compile(r"^[ \t]*\{:[^}\n]*\}[ \t]*$\n?", re.MULTILINE)
-_KRAMDOWN_IAL_TAIL = re.compile(r"[ \t]*\{:[^}\n]*\}[ \t]*$", re.MULTILINE)
+_KRAMDOWN_IAL_LINE = re.compile(r"^ {0,3}\{:[^}\n]*\}[ \t]*$\n?", re.MULTILINE)
+_KRAMDOWN_IAL_TAIL = re.compile(r"(?<=\S)[ \t]*\{:[^}\n]*\}[ \t]*$", re.MULTILINE)
+_FENCE = re.compile(
+    r"(^ {0,3}(?:`{3,}|~{3,})[^\n]*\n.*?(?:^ {0,3}(?:`{3,}|~{3,})[ \t]*$|\Z))",
+    re.DOTALL | re.MULTILINE,
+)
+_MAX_RANGE = 10_000
 
 # Tags python-liquid knows that make sense inside a post. `include`/`render` need the site's
 # `_includes/`, which a feed has no use for: they are removed like any unknown tag.
@@ -56,6 +65,14 @@ class Links:
     by_rel: Mapping[str, str] = field(default_factory=dict)  # `_posts/2013-05-06-….md` -> path
     collections: Mapping[str, str] = field(default_factory=dict)  # label -> URL template
 
+    def digest(self) -> str:
+        """Changes whenever a post's URL does: entries that link to posts depend on it."""
+        blob = repr(sorted(self.by_rel.items())).encode("utf-8", "surrogatepass")
+        return hashlib.blake2b(blob, digest_size=16).hexdigest()
+
+
+LINK_TAGS = re.compile(r"{%-?\s*(?:post_url|link)\b")
+
 
 @dataclass(frozen=True, slots=True)
 class Globals:
@@ -65,6 +82,17 @@ class Globals:
     baseurl: str
     vars: Mapping[str, Any]
     links: Links
+
+
+def _bounded_range(self: RangeLiteral, start: Any, stop: Any) -> range:
+    """`(1..100000000)` is cut to its first 10,000 numbers before `reversed` or `join` see it."""
+    full = _unbounded_range(self, start, stop)
+    return full if len(full) <= _MAX_RANGE else range(full.start, full.start + _MAX_RANGE)
+
+
+# The loop limit below does not stop `reversed` or `join` from building a whole range first.
+_unbounded_range = RangeLiteral._make_range
+RangeLiteral._make_range = _bounded_range  # type: ignore[method-assign]
 
 
 class _Environment(liquid.Environment):
@@ -186,7 +214,8 @@ def _strip_liquid(body: str) -> str:
         if i % 2:
             parts[i] = re.sub(r"^{%-?\s*raw\s*-?%}|{%-?\s*endraw\s*-?%}$", "", part)
         else:
-            parts[i] = _OUTPUT.sub("", _TAG.sub("", part))
+            # Closed tags first, then any delimiter left open with its template words.
+            parts[i] = _UNCLOSED.sub("", _OUTPUT.sub("", _TAG.sub("", part)))
     return "".join(parts)
 
 
@@ -223,6 +252,9 @@ def to_html(body: str, markup: Markup, *, kramdown_attributes: bool = True) -> s
     if markup == "html":
         return body
     if kramdown_attributes and "{:" in body:
-        body = _KRAMDOWN_IAL_TAIL.sub("", _KRAMDOWN_IAL_LINE.sub("", body))
+        parts = _FENCE.split(body)  # odd parts are fenced code: kept as written
+        for i in range(0, len(parts), 2):
+            parts[i] = _KRAMDOWN_IAL_TAIL.sub("", _KRAMDOWN_IAL_LINE.sub("", parts[i]))
+        body = "".join(parts)
     html: str = _markdown().render(body)
     return html

@@ -92,6 +92,7 @@ class Entry:
     title: str  # plain text fallback title when the post has none
     source: str | None = None  # the original article the post was taken from
     problems: tuple[Problem, ...] = ()
+    links: str | None = None  # Links.digest() when the body links to other posts by tag
 
 
 @dataclass(frozen=True, slots=True)

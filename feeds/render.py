@@ -60,37 +60,39 @@ class _EntryExtension(BaseEntryExtension):  # type: ignore[misc]
     def __init__(self) -> None:
         self.post: Post | None = None
         self.entry: Entry | None = None
+        self.author: Author | None = None
         self.title = ""
 
     def extend_atom(self, element: Any) -> Any:
         post, entry = self.post, self.entry
         assert post is not None and entry is not None
+        source = xml_safe(entry.source) if entry.source else None
         for link in element.findall(f"{{{_ATOM}}}link") + element.findall("link"):
             if link.get("href") == post.url:
                 link.set("rel", "alternate")
                 link.set("type", "text/html")
                 link.set("title", self.title)
-            elif entry.source and link.get("href") == entry.source:
+            elif source and link.get("href") == source:
                 link.set("rel", "via")
         content = element.find("content")
         if content is not None:
-            content.set(_XML_BASE, post.url)
-        if post.lang:
-            element.set(_XML_LANG, post.lang)
+            content.set(_XML_BASE, xml_safe(post.url))
+        if post.lang and xml_safe(post.lang):
+            element.set(_XML_LANG, xml_safe(post.lang))
         if post.image:
-            etree.SubElement(element, f"{{{_MEDIA}}}thumbnail", url=post.image)
+            etree.SubElement(element, f"{{{_MEDIA}}}thumbnail", url=xml_safe(post.image))
         return element
 
     def extend_rss(self, element: Any) -> Any:
         post, entry = self.post, self.entry
         assert post is not None and entry is not None
         if entry.source:
-            etree.SubElement(element, f"{{{_ATOM}}}link", href=entry.source, rel="via")
-        author = post.author
+            etree.SubElement(element, f"{{{_ATOM}}}link", href=xml_safe(entry.source), rel="via")
+        author = self.author
         if author is not None and not author.email:
-            etree.SubElement(element, f"{{{_DC}}}creator").text = author.name
+            etree.SubElement(element, f"{{{_DC}}}creator").text = xml_safe(author.name)
         if post.image:
-            etree.SubElement(element, f"{{{_MEDIA}}}thumbnail", url=post.image)
+            etree.SubElement(element, f"{{{_MEDIA}}}thumbnail", url=xml_safe(post.image))
         return element
 
 
@@ -132,7 +134,8 @@ def render_feed(
     updated = feed_updated(spec, index)
     fg.id(spec.url)
     fg.title(xml_safe(spec.title) or config.url)
-    fg.description(xml_safe(config.description) or xml_safe(spec.title) or config.url)
+    if spec.format == "rss":  # required there; in Atom, feedgen would copy it to <subtitle>
+        fg.description(xml_safe(config.description) or xml_safe(spec.title) or config.url)
     if config.description:
         fg.subtitle(xml_safe(config.description))
     fg.author(_person(_site_author(config)))
@@ -185,7 +188,7 @@ def _add_entry(
     if names:
         fe.category([{"term": xml_safe(name)} for name in names])
     ext = fe.feedsmith
-    ext.post, ext.entry, ext.title = post, entry, title
+    ext.post, ext.entry, ext.author, ext.title = post, entry, author, title
 
 
 def render_opml(specs: Sequence[FeedSpec], config: Config) -> bytes:
