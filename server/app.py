@@ -1,0 +1,183 @@
+"""The ASGI app: every file `feedsmith build` writes, served live from the posts.
+
+    uvicorn --factory server.app:app_from_environment    # what `feedsmith serve` runs
+    create_app("posts")                                   # for any ASGI server or a test client
+
+A thin layer over `feeds`: routes come from the same FeedSpecs that `build` writes, the bytes
+from the same renderer. This module only speaks HTTP: conditional requests, content coding,
+caching headers, and swapping in a new snapshot when a post changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import re
+from collections.abc import AsyncIterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from feeds.cli import ENV_CONFIG, ENV_OVERRIDES, ENV_RELOAD, ENV_SOURCE
+from feeds.config import Config
+from feeds.discover import POST_SUFFIXES
+from server.conditional import choose_coding, is_not_modified
+from server.store import FeedStore, Representation, store_for
+
+log = logging.getLogger("feedsmith.serve")
+
+# A path is looked up in the index, never on disk; encoded separators are refused outright so
+# `feed%2Fby_tag%2Fx.xml` cannot be read as `feed/by_tag/x.xml` by some layer in between.
+_ENCODED_SEPARATOR = re.compile(rb"%(?:2f|5c|00)", re.IGNORECASE)
+MAX_PATH_BYTES = 2048
+_CONFIG_NAMES = frozenset({"_config.yml", "feedsmith.toml"})
+
+
+class Prepared(Response):
+    """A response whose headers were prepared once per representation (the hot path)."""
+
+    def __init__(self, status: int, headers: tuple[tuple[bytes, bytes], ...], body: bytes) -> None:
+        self.status_code = status
+        self.body = body
+        self.background = None
+        self.raw_headers = list(headers)
+
+
+NOT_FOUND = PlainTextResponse(
+    "not found\n", status_code=404, headers={"X-Content-Type-Options": "nosniff"}
+)
+
+
+def _relevant(change: Any, path: str) -> bool:
+    """Changes that can alter the feeds: post files, config files, folders (renames)."""
+    name = Path(path).name
+    if name.startswith(".") or "/." in path or "/_site/" in path:
+        return False
+    return name in _CONFIG_NAMES or Path(name).suffix.lower() in POST_SUFFIXES or "." not in name
+
+
+async def watch(store: FeedStore, stop: asyncio.Event) -> None:
+    """Re-read the source whenever a post or the configuration changes (debounced)."""
+    from watchfiles import awatch  # noqa: PLC0415 - only needed with reload on
+
+    source = store.snapshot.config.source
+    async for changes in awatch(
+        source, stop_event=stop, debounce=200, step=50, watch_filter=_relevant, recursive=True
+    ):
+        config_changed = any(Path(path).name in _CONFIG_NAMES for _, path in changes)
+        try:
+            snapshot = await run_in_threadpool(store.reload, config_changed=config_changed)
+        except Exception:  # a reload must never take the server down
+            log.exception("reload failed; still serving the previous snapshot")
+            continue
+        log.info(
+            "reloaded: %d posts in %d feeds",
+            len(snapshot.site.index.posts),
+            len(snapshot.site.specs),
+        )
+
+
+def create_app(
+    source: str | Path | None = None,
+    config: str | Path | Config | None = None,
+    *,
+    reload: bool = False,
+    overrides: Mapping[str, Any] | None = None,
+    store: FeedStore | None = None,
+) -> Starlette:
+    """The Starlette app serving `source` (default `posts/`) with an optional config file.
+
+    `config` may be a path to `feedsmith.toml`/`_config.yml` or a ready Config. With `reload`,
+    the source folder is watched and a changed post shows up in every affected feed.
+    """
+    if store is None:
+        if isinstance(config, Config):
+            store = FeedStore(config)
+        else:
+            store = store_for(
+                Path(source) if source is not None else None,
+                Path(config) if config is not None else None,
+                overrides,
+            )
+
+    async def file(request: Request) -> Response:
+        raw = request.scope.get("raw_path") or b""
+        if len(raw) > MAX_PATH_BYTES or _ENCODED_SEPARATOR.search(raw):
+            return NOT_FOUND
+        path = request.path_params.get("path", "")
+        snapshot = store.snapshot
+        if not snapshot.serves(path):
+            return NOT_FOUND
+        coding = choose_coding(request.headers.get("accept-encoding"))
+        prepared: Representation | None = snapshot.cached(path, coding)
+        if prepared is None:
+            prepared = await run_in_threadpool(snapshot.prepare, path, coding)
+            if prepared is None:
+                return NOT_FOUND
+        headers = request.headers
+        if is_not_modified(
+            if_none_match=headers.get("if-none-match"),
+            if_modified_since=headers.get("if-modified-since"),
+            etag=prepared.etag,
+            last_modified=prepared.last_modified,
+        ):
+            return Prepared(304, prepared.headers_304, b"")
+        body = b"" if request.method == "HEAD" else prepared.body
+        return Prepared(200, prepared.headers, body)
+
+    async def healthz(request: Request) -> Response:
+        snapshot = store.snapshot
+        state = {
+            "status": "ok",
+            "posts": len(snapshot.site.index.posts),
+            "feeds": len(snapshot.site.specs),
+            "generation": snapshot.generation,
+            "problems": len(snapshot.site.problems),
+        }
+        return Response(
+            json.dumps(state) + "\n",
+            media_type="application/json",
+            headers={"Cache-Control": "no-store"},
+        )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        task = asyncio.create_task(watch(store, stop)) if reload else None
+        try:
+            yield
+        finally:
+            stop.set()
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+
+    app = Starlette(
+        routes=[
+            Route("/healthz", healthz, methods=["GET", "HEAD"]),
+            Route("/{path:path}", file, methods=["GET", "HEAD"]),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.store = store
+    return app
+
+
+def app_from_environment() -> Starlette:
+    """The app as `feedsmith serve` configures it for uvicorn (one per worker process)."""
+    overrides = json.loads(os.environ.get(ENV_OVERRIDES) or "{}")
+    return create_app(
+        os.environ.get(ENV_SOURCE) or None,
+        os.environ.get(ENV_CONFIG) or None,
+        reload=os.environ.get(ENV_RELOAD, "1") == "1",
+        overrides=overrides or None,
+    )

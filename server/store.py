@@ -1,0 +1,288 @@
+"""The site as served: one immutable snapshot at a time, swapped whole when posts change.
+
+A request takes `store.snapshot` once and uses only that object, so it sees the old index or
+the new one, never a mix. Feed bytes are rendered on first request and kept per snapshot;
+rendered entries and feeds are also kept by content key across snapshots, so a reload only
+re-renders the feeds whose posts actually changed.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import brotli  # type: ignore[import-untyped]
+import zstandard
+
+from feeds.config import Config, load_config
+from feeds.errors import FeedsError
+from feeds.model import MEDIA_TYPES, Entry, FeedSpec, RenderedFeed
+from feeds.pipeline import Site, entry_key, make_entries, read_site
+from feeds.render import feed_updated, render_feed, render_opml, rendered
+from server import pages
+from server.conditional import http_date
+
+log = logging.getLogger("feedsmith.serve")
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class LRU(MutableMapping[K, V]):
+    """A small thread-safe least-recently-used map: bounded memory for content-keyed caches."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._data: OrderedDict[K, V] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: K, default: V | None = None) -> V | None:  # type: ignore[override]
+        with self._lock:
+            value = self._data.get(key)
+            if value is None:
+                return default
+            self._data.move_to_end(key)
+            return value
+
+    def __setitem__(self, key: K, value: V) -> None:
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self.size:
+                self._data.popitem(last=False)
+
+    def __getitem__(self, key: K) -> V:
+        value = self.get(key)
+        if value is None:
+            raise KeyError(key)
+        return value
+
+    def __contains__(self, key: object) -> bool:
+        with self._lock:
+            return key in self._data
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __delitem__(self, key: K) -> None:
+        with self._lock:
+            del self._data[key]
+
+    def __iter__(self) -> Iterator[K]:
+        with self._lock:
+            return iter(list(self._data))
+
+
+def _compress(body: bytes, coding: str) -> bytes:
+    if coding == "gzip":
+        return gzip.compress(body, compresslevel=6, mtime=0)  # mtime=0: same bytes everywhere
+    if coding == "br":
+        return bytes(brotli.compress(body, quality=5))
+    if coding == "zstd":
+        return zstandard.ZstdCompressor(level=6).compress(body)
+    return body
+
+
+@dataclass(frozen=True, slots=True)
+class Representation:
+    """One response body with every header prepared: the hot path only copies them."""
+
+    body: bytes
+    etag: str
+    last_modified: datetime | None
+    headers: tuple[tuple[bytes, bytes], ...]  # for 200
+    headers_304: tuple[tuple[bytes, bytes], ...]  # the validators and caching headers only
+
+
+def represent(feed: RenderedFeed, coding: str, *, max_age: int) -> Representation:
+    """A rendered file as sent with one content coding, with its own strong ETag."""
+    body = _compress(feed.body, coding)
+    etag = feed.etag if coding == "identity" else f'{feed.etag[:-1]}-{coding}"'
+    common = [
+        (b"etag", etag.encode("latin-1")),
+        (b"cache-control", f"public, max-age={max_age}".encode("latin-1")),
+        (b"vary", b"Accept-Encoding"),
+    ]
+    if feed.last_modified is not None:
+        common.append((b"last-modified", http_date(feed.last_modified).encode("latin-1")))
+    full = [
+        (b"content-type", feed.media_type.encode("latin-1")),
+        (b"content-length", str(len(body)).encode("latin-1")),
+        (b"x-content-type-options", b"nosniff"),
+        *common,
+    ]
+    if coding != "identity":
+        full.append((b"content-encoding", coding.encode("latin-1")))
+    if feed.media_type.startswith("text/html"):
+        full.append((b"content-security-policy", pages.CSP.encode("latin-1")))
+    return Representation(body, etag, feed.last_modified, tuple(full), tuple(common))
+
+
+def _feed_key(site: Site, spec: FeedSpec) -> str:
+    """What one feed's bytes depend on: its spec, its posts and the configuration."""
+    posts = [site.index.posts[i] for i in spec.posts]
+    blob = repr(
+        (
+            spec.kind,
+            spec.name,
+            spec.format,
+            spec.path,
+            spec.url,
+            spec.title,
+            spec.total,
+            spec.excerpt_only,
+            spec.alternates,
+        )
+    )
+    blob += "".join(entry_key(p, site.config) for p in posts) + site.links.digest()
+    return hashlib.blake2b(blob.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+@dataclass
+class Snapshot:
+    """One consistent view of the site: routes, and the files rendered from it so far."""
+
+    site: Site
+    entries: LRU[str, Entry]
+    feeds: LRU[str, bytes]
+    routes: dict[str, FeedSpec] = field(init=False)
+    generation: int = 0
+    _files: dict[str, RenderedFeed] = field(default_factory=dict)
+    _variants: dict[tuple[str, str], Representation] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.routes = {spec.path: spec for spec in self.site.specs}
+
+    @property
+    def config(self) -> Config:
+        return self.site.config
+
+    def serves(self, path: str) -> bool:
+        """Whether `path` names a file of this snapshot: a feed, the OPML list or a page."""
+        if path in self.routes or path in (pages.INDEX, self.config.opml):
+            return True
+        return path.startswith(pages.PREVIEW) and path.removeprefix(pages.PREVIEW) in self.routes
+
+    def cached(self, path: str, coding: str) -> Representation | None:
+        """The prepared response for `path`, if it was prepared before: no work, no lock."""
+        return self._variants.get((path, coding))
+
+    def prepare(self, path: str, coding: str) -> Representation | None:
+        """Render (if needed), compress and prepare `path`; None when no such file exists."""
+        found = self._variants.get((path, coding))
+        if found is not None:
+            return found
+        feed = self.file(path)
+        if feed is None:
+            return None
+        prepared = represent(feed, coding, max_age=self.config.cache_max_age)
+        self._variants[(path, coding)] = prepared
+        return prepared
+
+    def file(self, path: str) -> RenderedFeed | None:
+        """The bytes `feedsmith build` writes at `path` (or a served page), rendered once."""
+        found = self._files.get(path)
+        if found is not None:
+            return found
+        with self._lock:
+            found = self._files.get(path)
+            if found is None:
+                found = self._render(path)
+                if found is not None:
+                    self._files[path] = found
+        return found
+
+    def _render(self, path: str) -> RenderedFeed | None:
+        site, config = self.site, self.site.config
+        spec = self.routes.get(path)
+        if spec is not None:
+            key = _feed_key(site, spec)
+            body = self.feeds.get(key)
+            if body is None:
+                entries, _ = make_entries(site, spec.posts, cache=self.entries)
+                body = render_feed(spec, site.index, entries, config)
+                self.feeds[key] = body
+            return rendered(path, body, MEDIA_TYPES[spec.format], feed_updated(spec, site.index))
+        if config.opml and path == config.opml:
+            newest = max((p.updated for p in site.index.posts), default=None)
+            return rendered(path, render_opml(site.specs, config), MEDIA_TYPES["opml"], newest)
+        if path == pages.INDEX:
+            return rendered(path, pages.index_page(site), pages.HTML, _newest(site))
+        if path.startswith(pages.PREVIEW):
+            target = self.routes.get(path.removeprefix(pages.PREVIEW))
+            if target is None:
+                return None
+            entries, _ = make_entries(site, target.posts, cache=self.entries)
+            body = pages.preview_page(site, target, entries)
+            return rendered(path, body, pages.HTML, feed_updated(target, site.index))
+        return None
+
+
+def _newest(site: Site) -> datetime | None:
+    return max((p.updated for p in site.index.posts), default=None)
+
+
+class FeedStore:
+    """Holds the current Snapshot and makes the next one when the source changes."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        reread_config: Callable[[], Config] | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.clock = clock
+        self.reread_config = reread_config
+        site = read_site(config, now=clock())
+        size = max(64, 4 * sum(len(s.posts) for s in site.specs))
+        self.entries: LRU[str, Entry] = LRU(size)
+        self.feeds: LRU[str, bytes] = LRU(max(64, 2 * len(site.specs)))
+        self.snapshot = Snapshot(site, self.entries, self.feeds)
+        self._reload_lock = threading.Lock()
+        for problem in site.problems:
+            log.warning("%s", problem)
+
+    def reload(self, *, config_changed: bool = False) -> Snapshot:
+        """Read the source again (only changed files) and swap in a new snapshot atomically.
+
+        A post that breaks is logged and left out; if the configuration itself became invalid,
+        the old snapshot keeps serving and the error is logged.
+        """
+        with self._reload_lock:
+            old = self.snapshot
+            config = old.config
+            if config_changed and self.reread_config is not None:
+                try:
+                    config = self.reread_config()
+                except FeedsError as exc:
+                    log.error("configuration not reloaded: %s", exc)
+                    return old
+            site = read_site(config, now=self.clock(), previous=old.site)
+            before = {str(p) for p in old.site.problems}
+            for problem in site.problems:
+                if str(problem) not in before:
+                    log.warning("%s", problem)
+            new = Snapshot(site, self.entries, self.feeds, generation=old.generation + 1)
+            self.snapshot = new  # one reference assignment: requests see old or new, never both
+            return new
+
+
+def store_for(
+    source: Path | None, config_file: Path | None, overrides: Mapping[str, Any] | None = None
+) -> FeedStore:
+    """A FeedStore for a source folder and optional config file (what `serve` starts)."""
+
+    def load() -> Config:
+        return load_config(source, config_file=config_file, overrides=overrides)
+
+    return FeedStore(load(), reread_config=load)
