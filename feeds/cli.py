@@ -96,6 +96,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="CONFIG",
         help="a feedsmith.toml or _config.yml (default: SOURCE/_config.yml and SOURCE/feedsmith.toml)",
     )
+    b.add_argument("--url", help="the site's public URL, overriding the configuration")
     b.add_argument(
         "--future", action="store_true", default=None, help="publish posts dated in the future"
     )
@@ -143,6 +144,9 @@ def _parser() -> argparse.ArgumentParser:
         help="watch the source and update feeds when posts change (default: on)",
     )
     s.add_argument(
+        "--url", help="the site's public URL (default: configured url, else http://HOST:PORT)"
+    )
+    s.add_argument(
         "--future", action="store_true", default=None, help="publish posts dated in the future"
     )
     s.add_argument("--drafts", action="store_true", default=None, help="publish drafts")
@@ -155,7 +159,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
-    return {key: True for key in ("future", "drafts") if getattr(args, key)}
+    overrides: dict[str, Any] = {key: True for key in ("future", "drafts") if getattr(args, key)}
+    if args.url:
+        overrides["url"] = args.url
+    return overrides
 
 
 def _held_back(report: BuildReport) -> str:
@@ -218,6 +225,11 @@ def _build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def _serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     # Validate before starting workers: a bad configuration must exit 2 with a message here.
     overrides = _overrides(args)
+    found = load_config(
+        args.source, config_file=args.config, overrides=overrides, require_url=False
+    )
+    if not found.url:  # nothing says where the feeds live: they live here, then
+        overrides["url"] = f"http://{args.host}:{args.port}"
     load_config(args.source, config_file=args.config, overrides=overrides)
     if args.workers < 1:
         raise ConfigError("--workers", "must be at least 1")

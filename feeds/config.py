@@ -543,6 +543,7 @@ def load_config(
     config_file: Path | None = None,
     output: Path | None = None,
     overrides: Mapping[str, Any] | None = None,
+    require_url: bool = True,
 ) -> Config:
     """Read and validate every setting for building `source`; raise ConfigError on any bad one.
 
@@ -603,6 +604,12 @@ def load_config(
         _collection_permalinks(site_vars, PERMALINK_STYLES.get(style, style))
     )
     config = Config(**values)
+    if require_url and not config.url:
+        where = f"{jekyll_config}" if jekyll_config.is_file() else f"{own} or _config.yml"
+        raise ConfigError(
+            "url",
+            f"not set: feeds need absolute links. Add url (e.g. https://example.com) to {where}, or pass --url",
+        )
     # What Liquid sees as `site.*`: the file's keys plus the resolved values users rely on.
     resolved = {
         "url": config.url,

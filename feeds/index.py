@@ -129,12 +129,10 @@ def feed_specs(index: Index, config: Config) -> tuple[tuple[FeedSpec, ...], list
     """Every feed the site publishes, in a stable order: site, categories, tags; each format."""
     feeds, problems = _feeds(index, config)
     limit = config.posts_limit
+    site_title = config.title or config.url.split("://", 1)[-1]
     specs: list[FeedSpec] = []
     for feed in feeds:
-        if feed.name is None:
-            title = config.title
-        else:
-            title = f"{config.title} | {feed.name}" if config.title else feed.name
+        title = site_title if feed.name is None else f"{site_title} | {feed.name}"
         urls = {
             fmt: permalink.absolute(config.url, config.baseurl, format_path(feed.atom_path, fmt))
             for fmt in config.formats

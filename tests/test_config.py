@@ -28,6 +28,12 @@ from feeds.model import Author
 from tests.conftest import ROOT
 
 
+def load(*args: Any, **kwargs: Any) -> Config:
+    """load_config for tests about other keys: a missing url is the subject of its own test."""
+    kwargs.setdefault("require_url", False)
+    return load_config(*args, **kwargs)
+
+
 @pytest.fixture
 def source(tmp_path: Path) -> Path:
     """An empty source folder: no _config.yml and no feedsmith.toml yet."""
@@ -53,9 +59,9 @@ def toml(path: Path, text: str) -> Path:
 
 def test_config_yml_makes_the_source_a_jekyll_site(source: Path) -> None:
     """A `_config.yml` marks a Jekyll site root (posts are then read from `_posts/`)."""
-    assert load_config(source).jekyll is False
+    assert load(source).jekyll is False
     jekyll(source, {"title": "Site"})
-    assert load_config(source).jekyll is True
+    assert load(source).jekyll is True
 
 
 @pytest.mark.parametrize(
@@ -71,7 +77,7 @@ def test_config_yml_makes_the_source_a_jekyll_site(source: Path) -> None:
 def test_title_is_jekylls_title_else_name(source: Path, data: dict[str, Any], title: str) -> None:
     """`title`, or Jekyll's older `name` when there is no title."""
     jekyll(source, data)
-    assert load_config(source).title == title
+    assert load(source).title == title
 
 
 @pytest.mark.parametrize(
@@ -96,19 +102,19 @@ def test_title_is_jekylls_title_else_name(source: Path, data: dict[str, Any], ti
 def test_jekyll_keys_are_read(source: Path, data: dict[str, Any], attr: str, expected: Any) -> None:
     """Jekyll's own keys become settings, normalised (no trailing slash, lower-case host)."""
     jekyll(source, data)
-    assert getattr(load_config(source), attr) == expected
+    assert getattr(load(source), attr) == expected
 
 
 def test_site_url_joins_url_and_baseurl_with_a_trailing_slash(source: Path) -> None:
     """`url: https://example.org/` + `baseurl: /blog/` is the home page https://example.org/blog/."""
     jekyll(source, {"url": "https://example.org/", "baseurl": "/blog/"})
-    assert load_config(source).site_url == "https://example.org/blog/"
+    assert load(source).site_url == "https://example.org/blog/"
 
 
 def test_timezone_is_usable_as_a_zoneinfo(source: Path) -> None:
     """The stored name resolves to a ZoneInfo for dates written without an offset."""
     jekyll(source, {"timezone": "Asia/Shanghai"})
-    assert load_config(source).tz.key == "Asia/Shanghai"
+    assert load(source).tz.key == "Asia/Shanghai"
 
 
 @pytest.mark.parametrize(
@@ -131,38 +137,38 @@ def test_timezone_is_usable_as_a_zoneinfo(source: Path) -> None:
 def test_site_author_is_a_name_or_a_mapping(source: Path, author: Any, expected: Author) -> None:
     """`author` as a plain name or `{name, email, uri}` (Jekyll themes' `url` is the uri)."""
     jekyll(source, {"author": author})
-    assert load_config(source).author == expected
+    assert load(source).author == expected
 
 
 @pytest.mark.parametrize("style", sorted(PERMALINK_STYLES))
 def test_permalink_style_names_become_their_jekyll_templates(source: Path, style: str) -> None:
     """date, pretty, ordinal, none, weekdate: Jekyll's built-in templates."""
     jekyll(source, {"permalink": style})
-    assert load_config(source).permalink == PERMALINK_STYLES[style]
+    assert load(source).permalink == PERMALINK_STYLES[style]
 
 
 def test_permalink_pattern_is_kept_as_written(source: Path) -> None:
     """A custom pattern such as `/:categories/:title/` is used verbatim."""
     jekyll(source, {"permalink": "/:categories/:title/"})
-    assert load_config(source).permalink == "/:categories/:title/"
+    assert load(source).permalink == "/:categories/:title/"
 
 
 def test_default_permalink_is_jekylls_date_style(source: Path) -> None:
     """No `permalink`: Jekyll's default, the date style."""
     jekyll(source, {"title": "Site"})
-    assert load_config(source).permalink == PERMALINK_STYLES["date"]
+    assert load(source).permalink == PERMALINK_STYLES["date"]
 
 
 def test_posts_collection_permalink_wins_over_site_permalink(source: Path) -> None:
     """`collections.posts.permalink` is what Jekyll uses for posts when both are set."""
     jekyll(source, {"permalink": "none", "collections": {"posts": {"permalink": "pretty"}}})
-    assert load_config(source).permalink == PERMALINK_STYLES["pretty"]
+    assert load(source).permalink == PERMALINK_STYLES["pretty"]
 
 
 def test_posts_collection_declared_without_settings_is_accepted(source: Path) -> None:
     """`collections: {posts: }` (no metadata, valid for Jekyll) leaves the default permalink."""
     jekyll(source, {"collections": {"posts": None, "docs": None}})
-    assert load_config(source).permalink == PERMALINK_STYLES["date"]
+    assert load(source).permalink == PERMALINK_STYLES["date"]
 
 
 def test_other_jekyll_keys_are_ignored_not_refused(source: Path) -> None:
@@ -171,7 +177,7 @@ def test_other_jekyll_keys_are_ignored_not_refused(source: Path) -> None:
         source,
         {"markdown": "kramdown", "plugins": ["jekyll-feed"], "defaults": [], "exclude": ["x"]},
     )
-    assert load_config(source).title == ""
+    assert load(source).title == ""
 
 
 # --- jekyll-feed's feed: ---------------------------------------------------------------
@@ -220,19 +226,19 @@ def test_jekyll_feed_keys_are_read(
 ) -> None:
     """jekyll-feed's `feed:` settings mean the same to feedsmith."""
     jekyll(source, {"feed": feed})
-    assert getattr(load_config(source), attr) == expected
+    assert getattr(load(source), attr) == expected
 
 
 def test_jekyll_feed_keys_that_mean_nothing_here_are_accepted(source: Path) -> None:
     """`feed: {collections, disable_in_development, xsl}` are valid jekyll-feed keys: no error."""
     jekyll(source, {"feed": {"collections": ["docs"], "disable_in_development": True, "xsl": True}})
-    assert load_config(source).posts_limit == 20
+    assert load(source).posts_limit == 20
 
 
 def test_defaults_differ_from_jekyll_feed_on_purpose(source: Path) -> None:
     """Without settings: 20 entries, every category and every tag gets a feed."""
     jekyll(source, {"title": "Site"})
-    config = load_config(source)
+    config = load(source)
     assert config.posts_limit == 20
     assert config.categories == FeedGroup(path="feed/")
     assert config.tags == FeedGroup(path="feed/by_tag/")
@@ -252,7 +258,7 @@ def test_feedsmith_section_overrides_jekyll_keys(source: Path) -> None:
             "feedsmith": {"title": "Section", "posts_limit": 7},
         },
     )
-    config = load_config(source)
+    config = load(source)
     assert (config.title, config.posts_limit) == ("Section", 7)
 
 
@@ -260,7 +266,7 @@ def test_feedsmith_toml_overrides_config_yml_and_its_section(source: Path) -> No
     """`feedsmith.toml` in the source folder wins over everything in `_config.yml`."""
     jekyll(source, {"title": "Jekyll", "lang": "en", "feedsmith": {"title": "Section"}})
     toml(source / "feedsmith.toml", 'title = "Toml"\n')
-    config = load_config(source)
+    config = load(source)
     assert (config.title, config.lang) == ("Toml", "en")
 
 
@@ -270,7 +276,7 @@ def test_config_file_overrides_config_yml_and_its_section(source: Path, tmp_path
         source, {"title": "Jekyll", "feed": {"posts_limit": 3}, "feedsmith": {"title": "Section"}}
     )
     given = toml(tmp_path / "elsewhere.toml", 'title = "Given"\nposts_limit = 9\n')
-    config = load_config(source, config_file=given)
+    config = load(source, config_file=given)
     assert (config.title, config.posts_limit) == ("Given", 9)
 
 
@@ -278,20 +284,20 @@ def test_config_file_may_be_yaml_with_a_feedsmith_section(source: Path, tmp_path
     """`-c settings.yml` reads its `feedsmith:` section (or the whole file if it has none)."""
     given = tmp_path / "settings.yml"
     given.write_text("feedsmith:\n  title: From YAML\n", encoding="utf-8")
-    assert load_config(source, config_file=given).title == "From YAML"
+    assert load(source, config_file=given).title == "From YAML"
 
 
 def test_overrides_come_last(source: Path, tmp_path: Path) -> None:
     """Command-line options beat `_config.yml`, its section, and the TOML file."""
     jekyll(source, {"title": "Jekyll", "future": False, "feedsmith": {"title": "Section"}})
     toml(source / "feedsmith.toml", 'title = "Toml"\nfuture = false\n')
-    config = load_config(source, overrides={"title": "Command line", "future": True})
+    config = load(source, overrides={"title": "Command line", "future": True})
     assert (config.title, config.future) == ("Command line", True)
 
 
 def test_output_folder_is_taken_as_given(source: Path, tmp_path: Path) -> None:
     """`output=` (the `-o` option) is stored unchanged."""
-    assert load_config(source, output=tmp_path / "out").output == tmp_path / "out"
+    assert load(source, output=tmp_path / "out").output == tmp_path / "out"
 
 
 # --- refused: unknown keys ----------------------------------------------------------------
@@ -343,7 +349,7 @@ def test_unknown_key_names_file_and_key_and_suggests_the_close_one(
     """`posts_limt: unknown key; did you mean 'posts_limit'?`, with the file it is in."""
     write(source)
     with pytest.raises(ConfigError) as caught:
-        load_config(source)
+        load(source)
     error = caught.value
     assert error.key == key
     assert error.origin is not None and error.origin.endswith(origin)
@@ -356,7 +362,7 @@ def test_unknown_override_is_refused(source: Path) -> None:
     with pytest.raises(
         ConfigError, match=r"command line: titel: unknown key; did you mean 'title'"
     ):
-        load_config(source, overrides={"titel": "x"})
+        load(source, overrides={"titel": "x"})
 
 
 @pytest.mark.parametrize(
@@ -373,7 +379,7 @@ def test_errors_inside_jekyll_feed_section_name_the_feed_key(
     """A bad `feed:` entry is named where it is in `_config.yml`: `feed.<key>`."""
     jekyll(source, {"feed": feed})
     with pytest.raises(ConfigError) as caught:
-        load_config(source)
+        load(source)
     assert caught.value.key == key
 
 
@@ -442,7 +448,7 @@ def test_wrong_value_is_refused_naming_the_key(
     """Each checker refuses what it cannot use, with the key and what it expected."""
     jekyll(source, {"feedsmith": settings})
     with pytest.raises(ConfigError) as caught:
-        load_config(source)
+        load(source)
     assert caught.value.key == key
     assert message in caught.value.reason
     assert caught.value.origin is not None and caught.value.origin.endswith("(feedsmith:)")
@@ -452,7 +458,7 @@ def test_wrong_value_in_toml_names_the_toml_file(source: Path) -> None:
     """A bad value in `feedsmith.toml` is reported against that file."""
     toml(source / "feedsmith.toml", 'posts_limit = "ten"\n')
     with pytest.raises(ConfigError, match=r"feedsmith\.toml: posts_limit: expected a whole number"):
-        load_config(source)
+        load(source)
 
 
 @pytest.mark.parametrize(
@@ -471,7 +477,7 @@ def test_wrong_value_in_toml_names_the_toml_file(source: Path) -> None:
 def test_clean_rules_are_read(source: Path, clean: dict[str, Any], expected: CleanRules) -> None:
     """`clean`: builtin list (or true/false), drop, unwrap and drop_paragraphs."""
     jekyll(source, {"feedsmith": {"clean": clean}})
-    assert load_config(source).clean == expected
+    assert load(source).clean == expected
 
 
 # --- refused: files and folders ----------------------------------------------------------
@@ -496,7 +502,7 @@ def test_unusable_config_yml_is_refused_naming_it(
     else:
         path.write_text(text, encoding="utf-8")
     with pytest.raises(ConfigError) as caught:
-        load_config(source)
+        load(source)
     assert caught.value.origin == str(path)
     assert reason in caught.value.reason
 
@@ -505,14 +511,14 @@ def test_feedsmith_section_that_is_not_a_mapping_is_refused(source: Path) -> Non
     """`feedsmith:` holding a list instead of settings is refused, naming `_config.yml`."""
     jekyll(source, {"feedsmith": ["title"]})
     with pytest.raises(ConfigError, match=r"_config\.yml: feedsmith: expected a mapping"):
-        load_config(source)
+        load(source)
 
 
 def test_invalid_toml_is_refused_naming_it(source: Path) -> None:
     """A `feedsmith.toml` that is not valid TOML is a ConfigError naming the file."""
     path = toml(source / "feedsmith.toml", "title = \n")
     with pytest.raises(ConfigError) as caught:
-        load_config(source)
+        load(source)
     assert caught.value.origin == str(path)
     assert "cannot read" in caught.value.reason
 
@@ -521,7 +527,7 @@ def test_missing_config_file_is_refused(source: Path, tmp_path: Path) -> None:
     """`-c` naming a file that does not exist is an error, not a silent fallback."""
     missing = tmp_path / "nope.toml"
     with pytest.raises(ConfigError) as caught:
-        load_config(source, config_file=missing)
+        load(source, config_file=missing)
     assert caught.value.key == "-c"
     assert str(missing) in str(caught.value)
 
@@ -533,7 +539,7 @@ def test_source_that_is_not_a_folder_is_refused(tmp_path: Path, kind: str) -> No
     if kind == "file":
         target.write_text("not a folder", encoding="utf-8")
     with pytest.raises(ConfigError, match="is not a folder of posts") as caught:
-        load_config(target)
+        load(target)
     assert caught.value.key == "source"
 
 
@@ -564,15 +570,15 @@ def test_fingerprint_changes_with_every_output_setting(
 ) -> None:
     """Anything that can change the bytes written changes the fingerprint (cache keys)."""
     toml(source / "feedsmith.toml", 'title = "Site"\nurl = "https://example.org"\n')
-    base = load_config(source)
-    assert load_config(source, overrides=change).fingerprint() != base.fingerprint()
+    base = load(source)
+    assert load(source, overrides=change).fingerprint() != base.fingerprint()
 
 
 def test_fingerprint_ignores_the_output_folder(source: Path, tmp_path: Path) -> None:
     """Building the same site into another folder reuses the same cache entries."""
     toml(source / "feedsmith.toml", 'title = "Site"\nurl = "https://example.org"\n')
-    one = load_config(source, output=tmp_path / "a")
-    two = load_config(source, output=tmp_path / "b")
+    one = load(source, output=tmp_path / "a")
+    two = load(source, output=tmp_path / "b")
     assert one.fingerprint() == two.fingerprint()
     assert replace(one, output=Path("/elsewhere")).fingerprint() == one.fingerprint()
 
@@ -580,7 +586,7 @@ def test_fingerprint_ignores_the_output_folder(source: Path, tmp_path: Path) -> 
 def test_fingerprint_is_stable_for_equal_configs(source: Path) -> None:
     """Two loads of the same files give the same digest (no ids or memory addresses in it)."""
     jekyll(source, {"title": "Site", "author": {"name": "Ann"}, "feed": {"tags": ["a"]}})
-    assert load_config(source).fingerprint() == load_config(source).fingerprint()
+    assert load(source).fingerprint() == load(source).fingerprint()
 
 
 # --- the README's reference ----------------------------------------------------------------
@@ -603,3 +609,17 @@ def test_every_setting_is_a_config_field() -> None:
     keys = re.findall(r"^\| `(\w+)` \|", settings_reference(), re.MULTILINE)
     assert keys
     assert all(hasattr(Config(), key) for key in keys)
+
+
+def test_missing_url_is_refused_naming_where_to_set_it(source: Path) -> None:
+    """Feeds need absolute links: without `url` the configuration is refused, before any work."""
+    with pytest.raises(ConfigError) as caught:
+        load_config(source)
+    assert caught.value.key == "url"
+    assert "feedsmith.toml" in caught.value.reason and "--url" in caught.value.reason
+
+
+def test_url_from_the_command_line_is_enough(source: Path) -> None:
+    assert (
+        load_config(source, overrides={"url": "https://example.org"}).url == "https://example.org"
+    )
