@@ -22,15 +22,17 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from feeds.cli import ENV_CONFIG, ENV_OVERRIDES, ENV_RELOAD, ENV_SOURCE
 from feeds.config import Config
 from feeds.discover import POST_SUFFIXES
 from server.conditional import choose_coding, is_not_modified
-from server.store import FeedStore, Representation, store_for
+from server.store import FeedStore, store_for
 
 log = logging.getLogger("feedsmith.serve")
 
@@ -41,19 +43,64 @@ MAX_PATH_BYTES = 2048
 _CONFIG_NAMES = frozenset({"_config.yml", "feedsmith.toml"})
 
 
-class Prepared(Response):
-    """A response whose headers were prepared once per representation (the hot path)."""
-
-    def __init__(self, status: int, headers: tuple[tuple[bytes, bytes], ...], body: bytes) -> None:
-        self.status_code = status
-        self.body = body
-        self.background = None
-        self.raw_headers = list(headers)
-
-
 NOT_FOUND = PlainTextResponse(
     "not found\n", status_code=404, headers={"X-Content-Type-Options": "nosniff"}
 )
+
+
+class ServeFiles:
+    """Answers GET and HEAD for every file of the current snapshot, before any routing.
+
+    This is the hot path aggregators hit: one snapshot lookup, headers prepared in advance, a
+    304 decided from three request headers. Anything else (other paths, other methods, refused
+    paths) goes on to the Starlette routes, which answer 404, 405 or /healthz.
+    """
+
+    def __init__(self, app: ASGIApp, store: FeedStore) -> None:
+        self.app = app
+        self.store = store
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        root = scope.get("root_path") or ""
+        if root and path.startswith(root):
+            path = path[len(root) :]
+        path = path[1:]
+        snapshot = self.store.snapshot
+        raw: bytes = scope.get("raw_path") or b""
+        if not snapshot.serves(path) or len(raw) > MAX_PATH_BYTES or _ENCODED_SEPARATOR.search(raw):
+            await self.app(scope, receive, send)
+            return
+        accept = if_none_match = if_modified_since = None
+        for name, value in scope["headers"]:
+            if name == b"accept-encoding":
+                accept = value.decode("latin-1")
+            elif name == b"if-none-match":
+                if_none_match = value.decode("latin-1")
+            elif name == b"if-modified-since":
+                if_modified_since = value.decode("latin-1")
+        coding = choose_coding(accept)
+        prepared = snapshot.cached(path, coding)
+        if prepared is None:
+            prepared = await run_in_threadpool(snapshot.prepare, path, coding)
+            if prepared is None:
+                await self.app(scope, receive, send)
+                return
+        if is_not_modified(
+            if_none_match=if_none_match,
+            if_modified_since=if_modified_since,
+            etag=prepared.etag,
+            last_modified=prepared.last_modified,
+        ):
+            status, headers, body = 304, prepared.headers_304, b""
+        else:
+            status, headers = 200, prepared.headers
+            body = b"" if scope["method"] == "HEAD" else prepared.body
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
 
 
 def _relevant(change: Any, path: str) -> bool:
@@ -108,30 +155,8 @@ def create_app(
                 overrides,
             )
 
-    async def file(request: Request) -> Response:
-        raw = request.scope.get("raw_path") or b""
-        if len(raw) > MAX_PATH_BYTES or _ENCODED_SEPARATOR.search(raw):
-            return NOT_FOUND
-        path = request.path_params.get("path", "")
-        snapshot = store.snapshot
-        if not snapshot.serves(path):
-            return NOT_FOUND
-        coding = choose_coding(request.headers.get("accept-encoding"))
-        prepared: Representation | None = snapshot.cached(path, coding)
-        if prepared is None:
-            prepared = await run_in_threadpool(snapshot.prepare, path, coding)
-            if prepared is None:
-                return NOT_FOUND
-        headers = request.headers
-        if is_not_modified(
-            if_none_match=headers.get("if-none-match"),
-            if_modified_since=headers.get("if-modified-since"),
-            etag=prepared.etag,
-            last_modified=prepared.last_modified,
-        ):
-            return Prepared(304, prepared.headers_304, b"")
-        body = b"" if request.method == "HEAD" else prepared.body
-        return Prepared(200, prepared.headers, body)
+    async def not_found(request: Request) -> Response:
+        return NOT_FOUND  # ServeFiles answered every path the snapshot has
 
     async def healthz(request: Request) -> Response:
         snapshot = store.snapshot
@@ -164,8 +189,9 @@ def create_app(
     app = Starlette(
         routes=[
             Route("/healthz", healthz, methods=["GET", "HEAD"]),
-            Route("/{path:path}", file, methods=["GET", "HEAD"]),
+            Route("/{path:path}", not_found, methods=["GET", "HEAD"]),
         ],
+        middleware=[Middleware(ServeFiles, store=store)],
         lifespan=lifespan,
     )
     app.state.store = store
