@@ -4,18 +4,24 @@ Cleaning is a list of small steps over one parsed tree (CLEANERS), each on or of
 followed by URL resolution and an allowlist sanitiser (nh3, i.e. Ammonia). The steps remove
 what scraped news carries that readers should not see: stock-quote widgets, empty quote
 placeholders, navigation footers, hidden blocks, indent spaces and empty paragraphs.
+
+The tree is lxml's (the parser BeautifulSoup used here before): building BeautifulSoup's
+Python tree alone cost 0.84 ms per entry on the news corpus, lxml's 0.05 ms, and an archive
+renders thousands of entries. BeautifulSoup stays in the tests, as an independent reader.
 """
 
 from __future__ import annotations
 
+import html as html_lib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from urllib.parse import urljoin
 
 import nh3
-from bs4 import BeautifulSoup
-from bs4.element import Comment, NavigableString, Tag
+from lxml import etree, html
+from lxml.cssselect import CSSSelector
 
 from feeds.config import CleanRules
 from feeds.text import plain_text, truncate, xml_safe
@@ -147,159 +153,210 @@ class Context:
     notes: list[str] = field(default_factory=list)
 
 
-Cleaner = Callable[[BeautifulSoup, Context], None]
+Element = html.HtmlElement
+Cleaner = Callable[[Element, Context], None]
 
 
-def _is_empty(tag: Tag) -> bool:
-    if tag.find(_MEDIA) is not None:
+def _elements(root: Element, *tags: str) -> list[Element]:
+    """Elements below `root` in document order (no comments), optionally of some tags only."""
+    return [el for el in root.iter(*tags) if isinstance(el.tag, str) and el is not root]
+
+
+def _has_class(el: Element, name: str) -> bool:
+    return name in (el.get("class") or "").split()
+
+
+def _is_empty(el: Element) -> bool:
+    if el.tag in _MEDIA or any(True for _ in el.iter(*_MEDIA)):
         return False
-    return not tag.get_text().strip(_SPACES)
+    return not el.text_content().strip(_SPACES)
 
 
-def drop_comments(soup: BeautifulSoup, ctx: Context) -> None:
-    for comment in soup.find_all(string=lambda s: isinstance(s, Comment)):
-        comment.extract()
+def _text_slots(
+    el: Element, *, skip: Callable[[Element], bool] | None = None
+) -> Iterator[tuple[Element, str]]:
+    """(element, "text" | "tail") for every text position inside `el`, in document order."""
+    yield el, "text"
+    for child in el:
+        if isinstance(child.tag, str) and not (skip and skip(child)):
+            yield from _text_slots(child, skip=skip)
+        yield child, "tail"
 
 
-def drop_hidden(soup: BeautifulSoup, ctx: Context) -> None:
+def drop_comments(root: Element, ctx: Context) -> None:
+    for comment in root.xpath("//comment()"):
+        comment.drop_tree()
+
+
+def drop_hidden(root: Element, ctx: Context) -> None:
     """Whatever the page hides from its own readers stays hidden."""
-    for tag in soup.find_all(True):
-        if tag.decomposed:
-            continue
-        if tag.has_attr("hidden") or _HIDDEN_STYLE.search(str(tag.get("style", ""))):
-            tag.decompose()
+    for el in root.xpath(".//*[@hidden or @style]"):
+        if el.get("hidden") is not None or _HIDDEN_STYLE.search(el.get("style") or ""):
+            el.drop_tree()
 
 
-def unwrap_stock_widgets(soup: BeautifulSoup, ctx: Context) -> None:
+_WIDGET = etree.XPath(
+    ".//a[contains(concat(' ', normalize-space(@class), ' '), ' keytip ')"
+    " or contains(concat(' ', normalize-space(@class), ' '), ' infokey ')]"
+    " | .//span[contains(concat(' ', normalize-space(@class), ' '), ' em_stock_key_common ')"
+    " or (@web and @href) or starts-with(@id, 'stock_') or starts-with(@id, 'bk_')"
+    " or starts-with(@id, 'Info.')]"
+)
+_CHART = etree.XPath(".//a[contains(concat(' ', normalize-space(@class), ' '), ' EmImageRemark ')]")
+_PLACEHOLDER = etree.XPath(".//span[starts-with(@id, 'quote_') or starts-with(@id, 'bkquote_')]")
+
+
+def unwrap_stock_widgets(root: Element, ctx: Context) -> None:
     """Quote widgets: the company name stays as text, the quote link and chart go."""
-    for tag in soup.select("a.EmImageRemark"):
-        tag.decompose()
-    selector = (
-        'a.keytip, a.infokey, span.em_stock_key_common, span[web][href], span[id^="stock_"], '
-        'span[id^="bk_"], span[id^="Info."]'
+    for chart in _CHART(root):
+        chart.drop_tree()
+    for widget in reversed(_WIDGET(root)):  # innermost first, so every unwrap sees its parent
+        widget.drop_tag()
+
+
+def drop_quote_placeholders(root: Element, ctx: Context) -> None:
+    for el in _PLACEHOLDER(root):
+        if _is_empty(el):
+            el.drop_tree()
+
+
+def _outside_links(block: Element) -> str:
+    return "".join(
+        getattr(node, slot) or ""
+        for node, slot in _text_slots(block, skip=lambda el: el.tag == "a")
+        if not (slot == "text" and node.tag == "a")
     )
-    for tag in soup.select(selector):
-        tag.unwrap()
 
 
-def drop_quote_placeholders(soup: BeautifulSoup, ctx: Context) -> None:
-    for tag in soup.select('span[id^="quote_"], span[id^="bkquote_"]'):
-        if _is_empty(tag):
-            tag.decompose()
-
-
-def drop_nav_footer(soup: BeautifulSoup, ctx: Context) -> None:
+def drop_nav_footer(root: Element, ctx: Context) -> None:
     """`[返回…](…)｜[返回首页](…)`: links back to the site's own pages, not article text."""
-    for block in soup.find_all(_BLOCKS):
-        if block.decomposed:
-            continue
-        links = block.find_all("a")
-        if not links or not all(_NAV_TEXT.match(a.get_text()) for a in links):
-            continue
-        outside = "".join(
-            s
-            for s in block.find_all(string=True)
-            if s.find_parent("a") is None or s.find_parent("a") not in links
-        )
-        if _SEPARATORS.match(outside):
-            block.decompose()
+    for block in _elements(root, *_BLOCKS):
+        if block.getparent() is None:
+            continue  # already removed with an enclosing block
+        links = block.findall(".//a")
+        if (
+            links
+            and all(_NAV_TEXT.match(a.text_content()) for a in links)
+            and _SEPARATORS.match(_outside_links(block))
+        ):
+            block.drop_tree()
 
 
-def _last_element(parent: Tag) -> Tag | None:
-    for child in reversed(list(parent.children)):
-        if isinstance(child, Tag):
-            return child
-        if isinstance(child, NavigableString) and child.strip(_SPACES):
-            return None
-    return None
+def _last_element(parent: Element) -> Element | None:
+    children = [c for c in parent if isinstance(c.tag, str)]
+    if not children or (children[-1].tail or "").strip(_SPACES):
+        return None
+    return children[-1]
 
 
-def _last_block(soup: BeautifulSoup) -> Tag | None:
+def _last_block(root: Element) -> Element | None:
     """The last paragraph of the body, looking through wrappers (`<center><p>…</p></center>`)."""
-    block = _last_element(soup.body or soup)
+    block = _last_element(root)
     while (
         block is not None
-        and block.name in ("div", "center", "section")
-        and len(block.find_all(True, recursive=False)) == 1
+        and block.tag in ("div", "center", "section")
+        and len(block) == 1
+        and not (block.text or "").strip(_SPACES)
     ):
         block = _last_element(block)
     return block
 
 
-def take_source_link(soup: BeautifulSoup, ctx: Context) -> None:
+def take_source_link(root: Element, ctx: Context) -> None:
     """A trailing bare URL (`<http://source>`) is where the article came from: a link, not text."""
-    while (block := _last_block(soup)) is not None and block.name == "p":
-        text = block.get_text().strip(_SPACES)
-        links = block.find_all("a")
+    while (block := _last_block(root)) is not None and block.tag == "p":
+        text = block.text_content().strip(_SPACES)
+        links = block.findall(".//a")
         if text == "<>":
-            block.decompose()
+            block.drop_tree()
             continue
-        if len(links) != 1 or not links[0].get("href") or text != links[0].get_text().strip():
+        if len(links) != 1 or not links[0].get("href") or text != links[0].text_content().strip():
             return
-        href = str(links[0]["href"]).strip()
+        href = links[0].get("href", "").strip()
         if not re.match(r"^(https?:)?//", href) or href.rstrip("/") != text.rstrip("/"):
             return
         # The last bare URL is the source; bare URLs just before it are more of the same.
         ctx.source = ctx.source or (f"https:{href}" if href.startswith("//") else href)
-        block.decompose()
+        block.drop_tree()
 
 
-def strip_indent_spaces(soup: BeautifulSoup, ctx: Context) -> None:
+def _strip_edge(slots: Iterator[tuple[Element, str]], strip: Callable[[str], str]) -> None:
+    for node, slot in slots:
+        if slot == "text" and node.tag in _MEDIA:
+            return
+        value = getattr(node, slot)
+        if value:
+            stripped = strip(value)
+            setattr(node, slot, stripped or None)
+            if stripped:
+                return
+
+
+def strip_indent_spaces(root: Element, ctx: Context) -> None:
     """Full-width indent spaces (U+3000) and stray spaces at the edges of blocks."""
-    for block in soup.find_all((*_BLOCKS, "strong", "span")):
-        first = block.find(string=True)
-        if isinstance(first, NavigableString) and not isinstance(first, Comment):
-            stripped = first.lstrip(_SPACES)
-            if stripped != first:
-                first.replace_with(stripped)
-        texts = block.find_all(string=True)
-        if texts and isinstance(texts[-1], NavigableString) and not isinstance(texts[-1], Comment):
-            last = texts[-1]
-            stripped = last.rstrip(_SPACES)
-            if stripped != last:
-                last.replace_with(stripped)
+    for block in _elements(root, *_BLOCKS, "strong", "span"):
+        slots = list(_text_slots(block))
+        inner = [(n, s) for n, s in slots if not (n is block and s == "tail")]
+        _strip_edge(iter(inner), lambda v: v.lstrip(_SPACES))
+        _strip_edge(reversed(inner), lambda v: v.rstrip(_SPACES))
 
 
-def drop_empty_paragraphs(soup: BeautifulSoup, ctx: Context) -> None:
-    for tag in reversed(soup.find_all(_EMPTYABLE)):
-        if not tag.decomposed and _is_empty(tag):
-            tag.decompose()
-    for br in soup.select("p > br:first-child, p > br:last-child"):
-        br.decompose()
+def drop_empty_paragraphs(root: Element, ctx: Context) -> None:
+    for el in reversed(_elements(root, *_EMPTYABLE)):
+        if el.getparent() is not None and _is_empty(el):
+            el.drop_tree()
+    for p in _elements(root, "p"):
+        children = [c for c in p if isinstance(c.tag, str)]
+        if children and children[0].tag == "br" and not (p.text or "").strip(_SPACES):
+            children[0].drop_tree()
+        if (
+            children
+            and children[-1].tag == "br"
+            and children[-1].getparent() is not None
+            and not (children[-1].tail or "").strip(_SPACES)
+        ):
+            children[-1].drop_tree()
 
 
-def lazy_images(soup: BeautifulSoup, ctx: Context) -> None:
+def lazy_images(root: Element, ctx: Context) -> None:
     """Lazy-loaded images carry the real address in data-src: feed readers run no scripts."""
-    for img in soup.find_all(["img", "source"]):
-        real = next((img[a] for a in _LAZY_ATTRS if img.get(a)), None)
-        src = str(img.get("src", ""))
+    for img in _elements(root, "img", "source"):
+        real = next((img.get(a) for a in _LAZY_ATTRS if img.get(a)), None)
+        src = img.get("src") or ""
         if real and (
             not src
             or src.startswith("data:")
             or re.search(r"blank|placeholder|loading|lazy|spacer", src)
         ):
-            img["src"] = real
+            img.set("src", real)
         if img.get("data-srcset") and not img.get("srcset"):
-            img["srcset"] = img["data-srcset"]
+            img.set("srcset", img.get("data-srcset", ""))
 
 
-def site_rules(soup: BeautifulSoup, ctx: Context) -> None:
+@cache
+def _selector(css: str) -> CSSSelector:
+    return CSSSelector(css, translator="html")
+
+
+def site_rules(root: Element, ctx: Context) -> None:
     """The site's own rules: selectors to drop or unwrap, paragraph texts to drop."""
-    for selector in ctx.rules.drop:
-        for tag in soup.select(selector):
-            if not tag.decomposed:
-                tag.decompose()
-    for selector in ctx.rules.unwrap:
-        for tag in soup.select(selector):
-            if not tag.decomposed:
-                tag.unwrap()
+    for css in ctx.rules.drop:
+        for el in _selector(css)(root):
+            if el is not root and el.getparent() is not None:
+                el.drop_tree()
+    for css in ctx.rules.unwrap:
+        for el in reversed(_selector(css)(root)):
+            if el is not root and el.getparent() is not None:
+                el.drop_tag()
     if ctx.rules.drop_paragraphs:
         patterns = [re.compile(p) for p in ctx.rules.drop_paragraphs]
-        for block in soup.find_all(_BLOCKS):
-            if not block.decomposed and not block.find(_BLOCKS):
-                text = block.get_text()
+        for block in _elements(root, *_BLOCKS):
+            if block.getparent() is not None and not any(
+                True for _ in block.iter(*_BLOCKS) if _ is not block
+            ):
+                text = block.text_content()
                 if any(p.search(text) for p in patterns):
-                    block.decompose()
+                    block.drop_tree()
 
 
 _C0_EDGES = "".join(chr(c) for c in range(0x21))
@@ -358,25 +415,28 @@ def _srcset(value: str, base: str) -> str:
     return ", ".join(kept)
 
 
-def absolutize(soup: BeautifulSoup, ctx: Context) -> None:
+_WITH_URLS = etree.XPath(".//*[@href or @src or @poster or @cite or @srcset]")
+
+
+def absolutize(root: Element, ctx: Context) -> None:
     """Every relative, root-relative and protocol-relative URL made absolute; unsafe ones dropped."""
-    for tag in soup.find_all(True):
+    for el in _WITH_URLS(root):
         for attr in _URL_ATTRS:
-            value = tag.get(attr)
-            if isinstance(value, str):
+            value = el.get(attr)
+            if value is not None:
                 schemes = URL_SCHEMES if attr in ("href", "cite") else _MEDIA_SCHEMES
                 url = absolute_url(value, ctx.base, schemes)
                 if url is None:
-                    del tag[attr]
+                    del el.attrib[attr]
                 else:
-                    tag[attr] = url
-        srcset = tag.get("srcset")
-        if isinstance(srcset, str):
+                    el.set(attr, url)
+        srcset = el.get("srcset")
+        if srcset is not None:
             cleaned = _srcset(srcset, ctx.base)
             if cleaned:
-                tag["srcset"] = cleaned
+                el.set("srcset", cleaned)
             else:
-                del tag["srcset"]
+                del el.attrib["srcset"]
 
 
 CLEANERS: tuple[tuple[str, Cleaner], ...] = (
@@ -395,10 +455,10 @@ CLEANERS: tuple[tuple[str, Cleaner], ...] = (
 _ALWAYS = frozenset({"site", "urls"})
 
 
-def sanitize(html: str) -> str:
+def sanitize(markup: str) -> str:
     """The allowlist pass: nothing executable, no styling, no tracking attributes."""
     return nh3.clean(
-        html,
+        markup,
         tags=set(ALLOWED_TAGS),
         clean_content_tags=set(DROPPED_WITH_CONTENT),
         attributes={k: set(v) for k, v in ALLOWED_ATTRIBUTES.items()},
@@ -416,19 +476,30 @@ class Cleaned:
     notes: tuple[str, ...] = ()
 
 
-def _lead_text(soup: BeautifulSoup) -> str:
+def inner_html(root: Element) -> str:
+    """The markup inside `root`, without `root`'s own tags."""
+    text = html_lib.escape(root.text, quote=False) if root.text else ""
+    return text + "".join(html.tostring(child, encoding="unicode") for child in root)
+
+
+def _lead_text(root: Element) -> str:
     """The text a summary is made from: the leading blockquote, else the first paragraph."""
-    body = soup.body or soup
-    first = next((c for c in body.children if isinstance(c, Tag)), None)
-    if first is not None and first.name == "blockquote" and first.get_text().strip(_SPACES):
-        return plain_text(first.decode_contents())
-    for block in body.find_all(["p", "li", "div"]):
-        if block.get_text().strip(_SPACES):
-            return plain_text(block.decode_contents())
-    return plain_text(body.decode_contents())
+    first = next((c for c in root if isinstance(c.tag, str)), None)
+    leading = not (root.text or "").strip(_SPACES)
+    if (
+        first is not None
+        and leading
+        and first.tag == "blockquote"
+        and first.text_content().strip(_SPACES)
+    ):
+        return plain_text(inner_html(first))
+    for block in _elements(root, "p", "li", "div"):
+        if block.text_content().strip(_SPACES):
+            return plain_text(inner_html(block))
+    return plain_text(inner_html(root))
 
 
-def _normalise(html: str) -> str:
+def _normalise(markup: str) -> str:
     """First pass: parse as browsers do and drop what must never be seen (with its text).
 
     Parsing once with html5ever (inside nh3) before the cleaners means they and the final
@@ -436,7 +507,7 @@ def _normalise(html: str) -> str:
     splits it, and cleaning the cleaned HTML again changes nothing.
     """
     return nh3.clean(
-        xml_safe(html),
+        xml_safe(markup),
         tags=set(_PASS_TAGS),
         clean_content_tags=set(DROPPED_WITH_CONTENT),
         attributes={k: set(v) for k, v in _PASS_ATTRIBUTES.items()},
@@ -447,19 +518,25 @@ def _normalise(html: str) -> str:
     )
 
 
-def clean_html(html: str, *, base: str, rules: CleanRules) -> Cleaned:
+def parse_fragment(markup: str) -> Element:
+    """An HTML fragment as a tree under one `<div>` (what the cleaners work on)."""
+    return html.fragment_fromstring(markup, create_parent="div")
+
+
+def clean_html(markup: str, *, base: str, rules: CleanRules) -> Cleaned:
     """Run every enabled cleaner, resolve URLs, sanitise; also find summary text and source."""
-    soup = BeautifulSoup(_normalise(html), "lxml")
+    normal = _normalise(markup)
+    if not normal.strip():
+        return Cleaned(html="", summary="", source=None)
+    root = parse_fragment(normal)
     ctx = Context(base=base, rules=rules)
     enabled = set(rules.builtin) | _ALWAYS
     for name, step in CLEANERS:
         if name in enabled:
-            step(soup, ctx)
-    body = soup.body
-    inner = body.decode_contents() if body is not None else ""
+            step(root, ctx)
     return Cleaned(
-        html=xml_safe(sanitize(inner)).strip(),
-        summary=_lead_text(soup),
+        html=xml_safe(sanitize(inner_html(root))).strip(),
+        summary=_lead_text(root),
         source=ctx.source,
         notes=tuple(ctx.notes),
     )

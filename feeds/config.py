@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import cssselect
 import yaml
 
 from feeds import __version__
@@ -329,11 +330,9 @@ def _clean(key: str, value: Any) -> CleanRules:
 
 
 def _check_selector(key: str, selector: str) -> None:
-    import soupsieve  # noqa: PLC0415 - only needed when a site configures selectors
-
     try:
-        soupsieve.compile(selector)
-    except soupsieve.SelectorSyntaxError as exc:
+        cssselect.HTMLTranslator().css_to_xpath(selector)
+    except cssselect.SelectorError as exc:
         raise ConfigError(key, f"{selector!r} is not a valid CSS selector: {exc}") from exc
 
 
