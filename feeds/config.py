@@ -104,6 +104,7 @@ class Config:
     drafts: bool = False
     max_post_bytes: int = 5_000_000
     cache_max_age: int = 300
+    cache_dir: Path | None = field(default=None, compare=False)
     site_vars: Mapping[str, Any] = field(default_factory=dict, compare=False)
     collections: Mapping[str, str] = field(default_factory=dict)
 
@@ -121,7 +122,7 @@ class Config:
         settings = {
             f.name: getattr(self, f.name)
             for f in fields(self)
-            if f.name not in ("source", "output", "site_vars")
+            if f.name not in ("source", "output", "site_vars", "cache_dir")
         }
         settings["site_vars"] = self.site_vars
         blob = json.dumps(settings, default=repr, sort_keys=True, ensure_ascii=False)

@@ -9,6 +9,7 @@ from typing import Any
 
 from feeds.clean import clean_html, summarize
 from feeds.config import Config
+from feeds.errors import PostError
 from feeds.markup import LINK_TAGS, Globals, render_liquid, to_html
 from feeds.model import Entry, Post, Problem
 from feeds.parse import read_source
@@ -36,6 +37,11 @@ def _page_vars(post: Post, front: dict[str, Any]) -> dict[str, Any]:
 def make_entry(post: Post, config: Config, site: Globals) -> Entry:
     """Render one post's body into what its feed entries show. Raises PostError if unreadable."""
     source = read_source(post.path, post.rel, max_bytes=config.max_post_bytes)
+    if source.digest != post.digest:
+        # The file changed after it was indexed; its metadata and body would not match.
+        raise PostError(
+            post.rel, "changed while the site was being read; it is read again next time"
+        )
     problems: list[Problem] = []
 
     def warn(reason: str) -> None:
@@ -54,5 +60,5 @@ def make_entry(post: Post, config: Config, site: Globals) -> Entry:
         title=truncate(lead, TITLE_LENGTH) if not post.title else post.title,
         source=cleaned.source,
         problems=tuple(problems),
-        links=site.links.digest() if LINK_TAGS.search(source.body) else None,
+        links=site.links.version if LINK_TAGS.search(source.body) else None,
     )

@@ -64,11 +64,13 @@ class Links:
     by_name: Mapping[str, str] = field(default_factory=dict)  # `2013-05-06-jekyll-1-0-0` -> path
     by_rel: Mapping[str, str] = field(default_factory=dict)  # `_posts/2013-05-06-….md` -> path
     collections: Mapping[str, str] = field(default_factory=dict)  # label -> URL template
+    version: str = ""  # changes whenever a post's URL does: see links_version()
 
-    def digest(self) -> str:
-        """Changes whenever a post's URL does: entries that link to posts depend on it."""
-        blob = repr(sorted(self.by_rel.items())).encode("utf-8", "surrogatepass")
-        return hashlib.blake2b(blob, digest_size=16).hexdigest()
+
+def links_version(by_rel: Mapping[str, str]) -> str:
+    """A digest of every post's URL: entries that link to posts by tag depend on it."""
+    blob = repr(sorted(by_rel.items())).encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(blob, digest_size=16).hexdigest()
 
 
 LINK_TAGS = re.compile(r"{%-?\s*(?:post_url|link)\b")

@@ -92,7 +92,8 @@ class Entry:
     title: str  # plain text fallback title when the post has none
     source: str | None = None  # the original article the post was taken from
     problems: tuple[Problem, ...] = ()
-    links: str | None = None  # Links.digest() when the body links to other posts by tag
+    links: str | None = None  # Links.version when the body links to other posts by tag
+    complete: bool = True  # False for a stand-in when the body could not be read: never cached
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,15 +6,17 @@ are the same bytes by construction.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from feeds import markup
+from feeds.cache import Cache
 from feeds.config import Config
 from feeds.discover import discover
 from feeds.entry import make_entry
@@ -31,11 +33,13 @@ from feeds.model import (
     RenderedFeed,
     SourceFile,
 )
+from feeds.parallel import pmap
 from feeds.parse import parse_post
 from feeds.render import feed_updated, render_feed, render_opml, rendered
-from feeds.write import differences, locked, write_files
+from feeds.write import WriteResult, differences, locked, write_files
 
 Progress = Callable[[str, int, int], None]
+CACHE_FOLDER = ".feedsmith-cache"
 
 
 def _quiet(stage: str, done: int, total: int) -> None:
@@ -92,18 +96,31 @@ def _read_file(file: SourceFile, config: Config, now: datetime) -> FileState:
     return FileState(stamp, parsed.post, parsed.problems, parsed.held_back)
 
 
-def _reusable(previous: FileState | None, file: SourceFile) -> bool:
-    """A file read before is not read again while its stamp is unchanged."""
-    if (
-        previous is None
-        or previous.stamp == (0, 0, 0)
-        or previous.held_back == "dated in the future"
-    ):
-        return False
+def _read_one(context: tuple[Config, datetime], file: SourceFile) -> FileState:
+    return _read_file(file, *context)
+
+
+def _reuse(previous: FileState, file: SourceFile) -> FileState | None:
+    """`previous` again if the file is unchanged: same stamp, or same bytes (a fresh checkout)."""
+    if previous.stamp == (0, 0, 0) or previous.held_back == "dated in the future":
+        return None
     try:
-        return _stamp(file.path) == previous.stamp
+        stamp = _stamp(file.path)
+        if stamp == previous.stamp:
+            return previous
+        if previous.post is None or stamp[1] != previous.stamp[1]:
+            return None
+        if (
+            hashlib.blake2b(file.path.read_bytes(), digest_size=16).hexdigest()
+            != previous.post.digest
+        ):
+            return None
     except OSError:
-        return False
+        return None
+    post = (
+        previous.post if previous.post.path == file.path else replace(previous.post, path=file.path)
+    )
+    return replace(previous, stamp=stamp, post=post)
 
 
 def read_site(
@@ -112,43 +129,51 @@ def read_site(
     now: datetime | None = None,
     progress: Progress = _quiet,
     previous: Site | None = None,
+    known: Mapping[str, FileState] | None = None,
+    jobs: int | None = None,
 ) -> Site:
     """Discover and parse every post, index them and lay out every feed. Reads front matter only.
 
-    With `previous` (the same configuration read earlier), files whose modification time, size
-    and inode are unchanged are not read again: a reload costs what changed, plus a directory walk.
+    With `previous` (the same configuration read earlier) or `known` (file states from the
+    build cache), a file whose stamp or content is unchanged is not parsed again: a rebuild
+    costs what changed, plus a directory walk.
     """
     now = now or datetime.now(UTC)
     found, problems = discover(config.source, jekyll=config.jekyll, drafts=config.drafts)
-    known = previous.files if previous is not None and previous.config == config else {}
-    states: dict[str, FileState] = {}
-    for done, file in enumerate(found, 1):
+    if previous is not None and previous.config == config:
+        known = previous.files
+    known = known or {}
+    states: dict[str, FileState | None] = {}
+    for file in found:
         before = known.get(file.rel)
-        states[file.rel] = (
-            before
-            if before is not None and _reusable(before, file)
-            else _read_file(file, config, now)
-        )
-        progress("read", done, len(found))
-    posts = [state.post for state in states.values() if state.post is not None]
-    held_back = Counter(state.held_back for state in states.values() if state.held_back)
-    for state in states.values():
+        states[file.rel] = _reuse(before, file) if before is not None else None
+    todo = [file for file in found if states[file.rel] is None]
+    fresh = pmap(
+        _read_one, todo, (config, now), jobs=jobs, progress=lambda n: progress("read", n, len(todo))
+    )
+    states.update((file.rel, state) for file, state in zip(todo, fresh, strict=True))
+    read: dict[str, FileState] = {rel: state for rel, state in states.items() if state is not None}
+    posts = [state.post for state in read.values() if state.post is not None]
+    held_back = Counter(state.held_back for state in read.values() if state.held_back)
+    for state in read.values():
         problems.extend(state.problems)
     index, index_problems = build_index(posts)
     specs, spec_problems = feed_specs(index, config)
     prefix = config.url + config.baseurl
+    by_rel = {p.rel: p.url.removeprefix(prefix) for p in index.posts}
     links = markup.Links(
         root=config.source,
         by_name={p.path.stem: p.url.removeprefix(prefix) for p in index.posts},
-        by_rel={p.rel: p.url.removeprefix(prefix) for p in index.posts},
+        by_rel=by_rel,
         collections=config.collections,
+        version=markup.links_version(by_rel),
     )
     return Site(
         config=config,
         index=index,
         specs=specs,
         problems=tuple(problems + index_problems + spec_problems),
-        files=states,
+        files=read,
         links=links,
         held_back=dict(held_back),
     )
@@ -161,10 +186,42 @@ def _globals(site: Site) -> markup.Globals:
     )
 
 
-def entry_key(post: Post, config: Config) -> str:
-    """What an entry's bytes depend on: the post's file and metadata, and the configuration."""
-    blob = f"{config.fingerprint()}\0{post!r}".encode("utf-8", "surrogatepass")
-    return hashlib.blake2b(blob, digest_size=16).hexdigest()
+def entry_key(post: Post, fingerprint: str) -> str:
+    """What an entry's bytes depend on: the post's file and metadata, and the configuration.
+
+    The absolute path is left out so a checkout elsewhere (a CI runner) still finds its cache.
+    """
+    blob = f"{fingerprint}\0{replace(post, path=Path(post.rel))!r}"
+    return hashlib.blake2b(blob.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+def feed_key(site: Site, spec: FeedSpec, keys: Mapping[int, str]) -> str:
+    """What one feed's bytes depend on: its spec, its posts' entries and the configuration."""
+    parts = (
+        spec.kind,
+        spec.name,
+        spec.format,
+        spec.path,
+        spec.url,
+        spec.title,
+        spec.total,
+        spec.excerpt_only,
+        spec.alternates,
+    )
+    blob = repr(parts) + "".join(keys[i] for i in spec.posts)
+    return hashlib.blake2b(blob.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+def _entry_one(context: tuple[Config, markup.Globals], post: Post) -> tuple[Entry, Problem | None]:
+    config, globals_ = context
+    try:
+        return make_entry(post, config, globals_), None
+    except PostError as exc:
+        # The file changed or vanished after it was indexed: keep the entry, say so.
+        fallback = Entry(
+            content="", summary=post.summary or "", title=post.title or post.slug, complete=False
+        )
+        return fallback, Problem(exc.path, exc.reason, "error")
 
 
 def make_entries(
@@ -172,6 +229,7 @@ def make_entries(
     wanted: Iterable[int],
     progress: Progress = _quiet,
     cache: MutableMapping[str, Entry] | None = None,
+    jobs: int | None = 1,
 ) -> tuple[dict[int, Entry], list[Problem]]:
     """Render the bodies of the posts that some feed shows; each post once, however many feeds.
 
@@ -180,74 +238,152 @@ def make_entries(
     """
     entries: dict[int, Entry] = {}
     problems: list[Problem] = []
-    context = _globals(site)
-    links = site.links.digest()
-    todo = sorted(set(wanted))
-    for done, i in enumerate(todo, 1):
-        post = site.index.posts[i]
-        key = entry_key(post, site.config) if cache is not None else ""
-        entry = cache.get(key) if cache is not None else None
-        if entry is None or (entry.links is not None and entry.links != links):
-            try:
-                entry = make_entry(post, site.config, context)
-            except PostError as exc:
-                # The file changed or vanished after it was indexed: keep the entry, say so.
-                problems.append(Problem(exc.path, exc.reason, "error"))
-                entry = Entry(content="", summary=post.summary or "", title=post.title or post.slug)
-            if cache is not None:
-                cache[key] = entry
+    links = site.links.version
+    keys: dict[int, str] = {}
+    todo: list[int] = []
+    fingerprint = site.config.fingerprint() if cache is not None else ""
+    for i in sorted(set(wanted)):
+        if cache is not None:
+            keys[i] = key = entry_key(site.index.posts[i], fingerprint)
+            found = cache.get(key)
+            if found is not None and (found.links is None or found.links == links):
+                entries[i] = found
+                continue
+        todo.append(i)
+    rendered_now = pmap(
+        _entry_one,
+        [site.index.posts[i] for i in todo],
+        (site.config, _globals(site)),
+        jobs=jobs,
+        progress=lambda n: progress("render", n, len(todo)),
+    )
+    for i, (entry, problem) in zip(todo, rendered_now, strict=True):
         entries[i] = entry
-        problems.extend(entry.problems)
-        progress("render", done, len(todo))
+        if problem is not None:
+            problems.append(problem)
+        if cache is not None and entry.complete:
+            cache[keys[i]] = entry
+    for i in sorted(entries):
+        problems.extend(entries[i].problems)
     return entries, problems
 
 
+FeedCache = MutableMapping[str, tuple[bytes, str | None]]
+
+
+def render_feeds(
+    site: Site,
+    specs: Iterable[FeedSpec],
+    *,
+    entry_cache: MutableMapping[str, Entry] | None = None,
+    feed_cache: FeedCache | None = None,
+    progress: Progress = _quiet,
+    jobs: int | None = 1,
+) -> tuple[dict[str, bytes], list[Problem]]:
+    """The bytes of each feed in `specs`. With caches, unchanged feeds and entries are reused.
+
+    A cached feed is keyed by its spec and its entries' keys; one whose entries link to other
+    posts by tag also remembers the site's links version, and is rendered again when it moves.
+    """
+    specs = list(specs)
+    bodies: dict[str, bytes] = {}
+    todo = specs
+    feed_keys: dict[str, str] = {}
+    if feed_cache is not None:
+        fingerprint = site.config.fingerprint()
+        shown = sorted({i for spec in specs for i in spec.posts})
+        keys = {i: entry_key(site.index.posts[i], fingerprint) for i in shown}
+        todo = []
+        for spec in specs:
+            feed_keys[spec.path] = key = feed_key(site, spec, keys)
+            found = feed_cache.get(key)
+            if found is not None and found[1] in (None, site.links.version):
+                bodies[spec.path] = found[0]
+            else:
+                todo.append(spec)
+    entries, problems = make_entries(
+        site, (i for spec in todo for i in spec.posts), progress, cache=entry_cache, jobs=jobs
+    )
+    for spec in todo:
+        bodies[spec.path] = body = render_feed(spec, site.index, entries, site.config)
+        shown_entries = [entries[i] for i in spec.posts]
+        if feed_cache is not None and all(e.complete for e in shown_entries):
+            linked = any(e.links is not None for e in shown_entries)
+            feed_cache[feed_keys[spec.path]] = (body, site.links.version if linked else None)
+    return bodies, problems
+
+
 def render_outputs(
-    site: Site, progress: Progress = _quiet
+    site: Site,
+    progress: Progress = _quiet,
+    cache: Cache | None = None,
+    jobs: int | None = 1,
 ) -> tuple[dict[str, RenderedFeed], list[Problem]]:
     """Every output file of the site, in memory: each feed, and the OPML list."""
     config = site.config
-    entries, problems = make_entries(site, (i for spec in site.specs for i in spec.posts), progress)
+    bodies, problems = render_feeds(
+        site,
+        site.specs,
+        entry_cache=cache.entries if cache is not None else None,
+        feed_cache=cache.feeds if cache is not None else None,
+        progress=progress,
+        jobs=jobs,
+    )
     outputs: dict[str, RenderedFeed] = {}
     for spec in site.specs:
-        body = render_feed(spec, site.index, entries, config)
+        media = MEDIA_TYPES[spec.format]
         outputs[spec.path] = rendered(
-            spec.path, body, MEDIA_TYPES[spec.format], feed_updated(spec, site.index)
+            spec.path, bodies[spec.path], media, feed_updated(spec, site.index)
         )
     if config.opml:
         newest = max((p.updated for p in site.index.posts), default=None)
-        outputs[config.opml] = rendered(
-            config.opml, render_opml(site.specs, config), MEDIA_TYPES["opml"], newest
-        )
+        opml = render_opml(site.specs, config)
+        outputs[config.opml] = rendered(config.opml, opml, MEDIA_TYPES["opml"], newest)
     return outputs, problems
 
 
 def build(
-    config: Config, *, check: bool = False, now: datetime | None = None, progress: Progress = _quiet
+    config: Config,
+    *,
+    check: bool = False,
+    now: datetime | None = None,
+    progress: Progress = _quiet,
+    jobs: int | None = None,
+    use_cache: bool = True,
 ) -> BuildReport:
     """Build every feed of `config.source` into `config.output` (or, with `check`, compare)."""
     started = time.perf_counter()
-    site = read_site(config, now=now, progress=progress)
-    outputs, entry_problems = render_outputs(site, progress)
-    files = {path: feed.body for path, feed in outputs.items()}
-    problems = site.problems + tuple(entry_problems)
-    if check:
-        mismatched = differences(config.output, files) if config.output.exists() else sorted(files)
-        return BuildReport(
-            posts_read=len(site.files),
-            posts_published=len(site.index.posts),
-            problems=problems,
-            written=(),
-            unchanged=tuple(sorted(set(files) - {m.split(" ")[0] for m in mismatched})),
-            removed=(),
-            seconds=time.perf_counter() - started,
-            check_failed=tuple(mismatched),
-            held_back=site.held_back,
+    # --check writes nothing at all: no lock file, no cache, no output folder.
+    guard = contextlib.nullcontext() if check else locked(config.output)
+    with guard:
+        cache = (
+            Cache(config.cache_dir or config.output / CACHE_FOLDER)
+            if use_cache and not check
+            else None
         )
-    with locked(config.output):
-        result = write_files(
-            config.output, files, {path: feed.etag.strip('"') for path, feed in outputs.items()}
-        )
+        try:
+            fingerprint = config.fingerprint()
+            known = cache.files.get(fingerprint) if cache is not None else None
+            site = read_site(config, now=now, progress=progress, known=known, jobs=jobs)
+            outputs, entry_problems = render_outputs(site, progress, cache, jobs)
+            if cache is not None:
+                if known != site.files:
+                    cache.files[fingerprint] = dict(site.files)
+                cache.commit()
+        finally:
+            if cache is not None:
+                cache.close()
+        files = {path: feed.body for path, feed in outputs.items()}
+        digests = {path: feed.etag.strip('"') for path, feed in outputs.items()}
+        problems = site.problems + tuple(entry_problems)
+        if check:
+            mismatched = differences(config.output, files)
+            result = WriteResult(
+                (), tuple(sorted(set(files) - {m.split(" ")[0] for m in mismatched})), ()
+            )
+        else:
+            mismatched = []
+            result = write_files(config.output, files, digests)
     return BuildReport(
         posts_read=len(site.files),
         posts_published=len(site.index.posts),
@@ -256,5 +392,6 @@ def build(
         unchanged=result.unchanged,
         removed=result.removed,
         seconds=time.perf_counter() - started,
+        check_failed=tuple(mismatched),
         held_back=site.held_back,
     )

@@ -9,7 +9,6 @@ re-renders the feeds whose posts actually changed.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import logging
 import threading
 from collections import OrderedDict
@@ -25,8 +24,8 @@ import zstandard
 from feeds.config import Config, load_config
 from feeds.errors import FeedsError
 from feeds.model import MEDIA_TYPES, Entry, FeedSpec, RenderedFeed
-from feeds.pipeline import Site, entry_key, make_entries, read_site
-from feeds.render import feed_updated, render_feed, render_opml, rendered
+from feeds.pipeline import FeedCache, Site, make_entries, read_site, render_feeds
+from feeds.render import feed_updated, render_opml, rendered
 from server import pages
 from server.conditional import http_date
 
@@ -126,33 +125,13 @@ def represent(feed: RenderedFeed, coding: str, *, max_age: int) -> Representatio
     return Representation(body, etag, feed.last_modified, tuple(full), tuple(common))
 
 
-def _feed_key(site: Site, spec: FeedSpec) -> str:
-    """What one feed's bytes depend on: its spec, its posts and the configuration."""
-    posts = [site.index.posts[i] for i in spec.posts]
-    blob = repr(
-        (
-            spec.kind,
-            spec.name,
-            spec.format,
-            spec.path,
-            spec.url,
-            spec.title,
-            spec.total,
-            spec.excerpt_only,
-            spec.alternates,
-        )
-    )
-    blob += "".join(entry_key(p, site.config) for p in posts) + site.links.digest()
-    return hashlib.blake2b(blob.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
-
-
 @dataclass
 class Snapshot:
     """One consistent view of the site: routes, and the files rendered from it so far."""
 
     site: Site
     entries: LRU[str, Entry]
-    feeds: LRU[str, bytes]
+    feeds: FeedCache
     routes: dict[str, FeedSpec] = field(init=False)
     generation: int = 0
     _files: dict[str, RenderedFeed] = field(default_factory=dict)
@@ -205,12 +184,8 @@ class Snapshot:
         site, config = self.site, self.site.config
         spec = self.routes.get(path)
         if spec is not None:
-            key = _feed_key(site, spec)
-            body = self.feeds.get(key)
-            if body is None:
-                entries, _ = make_entries(site, spec.posts, cache=self.entries)
-                body = render_feed(spec, site.index, entries, config)
-                self.feeds[key] = body
+            bodies, _ = render_feeds(site, [spec], entry_cache=self.entries, feed_cache=self.feeds)
+            body = bodies[spec.path]
             return rendered(path, body, MEDIA_TYPES[spec.format], feed_updated(spec, site.index))
         if config.opml and path == config.opml:
             newest = max((p.updated for p in site.index.posts), default=None)
@@ -246,7 +221,7 @@ class FeedStore:
         site = read_site(config, now=clock())
         size = max(64, 4 * sum(len(s.posts) for s in site.specs))
         self.entries: LRU[str, Entry] = LRU(size)
-        self.feeds: LRU[str, bytes] = LRU(max(64, 2 * len(site.specs)))
+        self.feeds: FeedCache = LRU(max(64, 2 * len(site.specs)))
         self.snapshot = Snapshot(site, self.entries, self.feeds)
         self._reload_lock = threading.Lock()
         for problem in site.problems:
@@ -267,7 +242,8 @@ class FeedStore:
                 except FeedsError as exc:
                     log.error("configuration not reloaded: %s", exc)
                     return old
-            site = read_site(config, now=self.clock(), previous=old.site)
+            # jobs=1: no fork from a process that runs request threads
+            site = read_site(config, now=self.clock(), previous=old.site, jobs=1)
             before = {str(p) for p in old.site.problems}
             for problem in site.problems:
                 if str(problem) not in before:

@@ -25,11 +25,11 @@ def feedsmith(*args: str | Path, cwd: Path | None = None) -> subprocess.Complete
 
 
 def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
-    """Every file under `folder` with its bytes and modification time."""
+    """Every published file under `folder` (not feedsmith's own state) with bytes and mtime."""
     return {
         str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_mtime_ns)
         for p in sorted(folder.rglob("*"))
-        if p.is_file()
+        if p.is_file() and not p.relative_to(folder).parts[0].startswith(".feedsmith")
     }
 
 

@@ -1,0 +1,133 @@
+"""What earlier builds computed, kept on disk so a rebuild does only the work that changed.
+
+One SQLite file (default `OUT/.feedsmith-cache/cache.sqlite`, setting `cache_dir`):
+
+- `files`: every post file's parse result with its stamp and content digest, as one record;
+- `entries`: rendered entry bodies, by a key of the post's content and metadata;
+- `feeds`: rendered feed bytes, by a key of everything a feed's bytes depend on.
+
+Every key includes feedsmith's version and the configuration's fingerprint, so the cache can
+never hand back output that a cold build would not produce; deleting the folder is always
+safe. A cache that cannot be read (corrupt, other version) is ignored and rebuilt.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import pickle
+import sqlite3
+from collections.abc import Iterator, MutableMapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+from feeds import __version__
+
+V = TypeVar("V")
+SCHEMA = 1
+_TABLES = ("files", "entries", "feeds")
+
+
+class _Table(MutableMapping[str, V]):
+    """One table of the cache as a mapping; writes are buffered until `Cache.commit()`."""
+
+    def __init__(self, cache: Cache, name: str) -> None:
+        self.cache, self.name = cache, name
+        self.pending: dict[str, V] = {}
+
+    def __getitem__(self, key: str) -> V:
+        if key in self.pending:
+            return self.pending[key]
+        row = self.cache.fetch(self.name, key)
+        if row is None:
+            raise KeyError(key)
+        return row  # type: ignore[no-any-return]
+
+    def get(self, key: str, default: V | None = None) -> V | None:  # type: ignore[override]
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def __setitem__(self, key: str, value: V) -> None:
+        self.pending[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        self.pending.pop(key, None)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.pending)
+
+    def __len__(self) -> int:
+        return len(self.pending)
+
+
+class Cache:
+    """The cache folder of one output folder (or of the configured `cache_dir`)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.db: sqlite3.Connection | None = None
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(folder / "cache.sqlite", timeout=30)
+            version = self._meta("schema")
+            if version != f"{SCHEMA}:{__version__}":
+                self._reset()
+        except (OSError, sqlite3.Error, pickle.PickleError, EOFError):
+            self._drop()
+        self.files: _Table[Any] = _Table(self, "files")
+        self.entries: _Table[Any] = _Table(self, "entries")
+        self.feeds: _Table[tuple[bytes, str | None]] = _Table(self, "feeds")
+
+    def _meta(self, key: str) -> str | None:
+        assert self.db is not None
+        self.db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def _reset(self) -> None:
+        assert self.db is not None
+        with self.db:
+            for table in _TABLES:
+                self.db.execute(f"DROP TABLE IF EXISTS {table}")
+                self.db.execute(f"CREATE TABLE {table} (key TEXT PRIMARY KEY, value BLOB)")
+            self.db.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (f"{SCHEMA}:{__version__}",)
+            )
+
+    def _drop(self) -> None:
+        """Work without a cache when it cannot be opened; the build itself must not fail."""
+        if self.db is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self.db.close()
+        self.db = None
+
+    def fetch(self, table: str, key: str) -> Any:
+        if self.db is None:
+            return None
+        try:
+            row = self.db.execute(f"SELECT value FROM {table} WHERE key = ?", (key,)).fetchone()  # noqa: S608 - table names are ours
+            return None if row is None else pickle.loads(row[0])  # noqa: S301 - our own file
+        except (sqlite3.Error, pickle.PickleError, EOFError, AttributeError, ImportError):
+            return None
+
+    def commit(self) -> None:
+        """Write what this build added; a failure here costs only the next build's speed."""
+        if self.db is None:
+            return
+        try:
+            with self.db:
+                for table in (self.files, self.entries, self.feeds):
+                    self.db.executemany(
+                        f"INSERT OR REPLACE INTO {table.name} VALUES (?, ?)",  # noqa: S608
+                        (
+                            (k, pickle.dumps(v, protocol=pickle.HIGHEST_PROTOCOL))
+                            for k, v in table.pending.items()
+                        ),
+                    )
+                    table.pending.clear()
+        except sqlite3.Error:
+            self._drop()
+
+    def close(self) -> None:
+        self._drop()

@@ -1,0 +1,71 @@
+"""Map a function over many items on every core, in order, when there are enough of them.
+
+The stages are pure functions of (shared context, one item), so a cold build of a large
+archive can spread them over processes. The context reaches the workers by `fork` (nothing is
+pickled but items and results); where fork is unavailable, or for a few items, the map runs in
+this process.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+MIN_ITEMS = 400  # below this, starting processes costs more than it saves
+_CHUNK = 128
+
+_context: Any = None
+_function: Callable[[Any, Any], Any] | None = None
+
+
+def default_jobs() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _run_chunk(items: Sequence[Any]) -> list[Any]:
+    assert _function is not None
+    return [_function(_context, item) for item in items]
+
+
+def pmap(
+    function: Callable[[Any, T], R],
+    items: Sequence[T],
+    context: Any,
+    *,
+    jobs: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> list[R]:
+    """[function(context, item) for item in items], possibly on several processes."""
+    global _context, _function
+    jobs = default_jobs() if jobs is None else jobs
+    fork = "fork" in multiprocessing.get_all_start_methods()
+    if jobs <= 1 or len(items) < MIN_ITEMS or not fork:
+        results = []
+        for done, item in enumerate(items, 1):
+            results.append(function(context, item))
+            if progress is not None and done % 64 == 0:
+                progress(done)
+        return results
+    chunks = [items[i : i + _CHUNK] for i in range(0, len(items), _CHUNK)]
+    _context, _function = context, function
+    try:
+        with ProcessPoolExecutor(
+            max_workers=jobs, mp_context=multiprocessing.get_context("fork")
+        ) as pool:
+            results = []
+            for chunk in pool.map(_run_chunk, chunks):
+                results.extend(chunk)
+                if progress is not None:
+                    progress(len(results))
+            return results
+    finally:
+        _context, _function = None, None

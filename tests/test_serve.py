@@ -1,0 +1,729 @@
+"""The ASGI app of `feedsmith serve`, in process: bytes, headers, conditional GET, pages, reload.
+
+Most requests go through Starlette's TestClient. httpx2 normalises `..` segments and reads `//x`
+as a host, so the path-traversal tests send their request target through `asgi_request`,
+which builds the scope the way uvicorn does (raw_path as sent, path percent-decoded, nothing
+normalised). server.asgi.request_once is not used for them because it leaves `path` encoded,
+which would hide the decoded `../` a real server hands to the app. HEAD bodies are also checked
+there: the TestClient drops any HEAD body itself, so it could not see one the app sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import json
+import os
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.utils import format_datetime, parsedate_to_datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, unquote
+from xml.etree import ElementTree
+
+import brotli  # type: ignore[import-untyped]
+import feedparser
+import httpx2
+import pytest
+import zstandard
+from bs4 import BeautifulSoup, Tag
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+from starlette.types import Message
+
+from feeds.config import load_config
+from feeds.errors import ConfigError
+from feeds.pipeline import build
+from server.app import create_app
+from tests.conftest import POSTS, write_post
+
+MANIFEST = ".feedsmith-manifest.json"
+BOOKKEEPING = (MANIFEST, ".feedsmith.lock")
+CODINGS = ("identity", "gzip", "br", "zstd")
+ATOM = "application/atom+xml; charset=utf-8"
+RSS = "application/rss+xml; charset=utf-8"
+OPML = "text/x-opml; charset=utf-8"
+HTML = "text/html; charset=utf-8"
+ATOM_NS = "{http://www.w3.org/2005/Atom}"
+SAMPLE_FEEDS = ("feed.xml", "feed/emnews.rss", "feed/by_tag/东财滚动新闻.xml")
+
+
+def _zstd_decompress(data: bytes) -> bytes:
+    return zstandard.ZstdDecompressor().decompressobj().decompress(data)
+
+
+DECODE: dict[str, Callable[[bytes], bytes]] = {
+    "identity": lambda data: data,
+    "gzip": gzip.decompress,
+    "br": brotli.decompress,
+    "zstd": _zstd_decompress,
+}
+
+
+def url_of(path: str) -> str:
+    """The request path for a file of the build: `/` plus the percent-encoded UTF-8 path."""
+    return "/" + quote(path)
+
+
+def get(client: TestClient, path: str, coding: str = "identity", **headers: str) -> httpx2.Response:
+    """GET a file of the build with one Accept-Encoding (and any extra request headers)."""
+    fields = {"Accept-Encoding": coding, **{k.replace("_", "-"): v for k, v in headers.items()}}
+    return client.get(url_of(path), headers=fields)
+
+
+def get_raw(client: TestClient, path: str, coding: str) -> tuple[httpx2.Response, bytes]:
+    """GET a file and return the response with its body exactly as sent, not decoded."""
+    with client.stream("GET", url_of(path), headers={"Accept-Encoding": coding}) as response:
+        raw = b"".join(response.iter_raw())
+    return response, raw
+
+
+def asgi_request(
+    app: Starlette, method: str, target: bytes, headers: dict[str, str] | None = None
+) -> tuple[int, list[tuple[str, str]], bytes]:
+    """One request as uvicorn hands it to the app: (status, headers in order, body as sent)."""
+    scope: dict[str, Any] = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": unquote(target.decode("ascii")),
+        "raw_path": target,
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+    }
+    status = 0
+    sent: list[tuple[str, str]] = []
+    body = bytearray()
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Message) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+            sent.extend((k.decode(), v.decode()) for k, v in message.get("headers", []))
+        elif message["type"] == "http.response.body":
+            body.extend(message.get("body", b""))
+
+    asyncio.run(app(scope, receive, send))
+    return status, sent, bytes(body)
+
+
+def feed_of(body: bytes) -> Any:
+    """feedparser's reading of a feed document, failing on a malformed one."""
+    parsed = feedparser.parse(body)
+    assert not parsed.bozo, parsed.get("bozo_exception")
+    return parsed
+
+
+def self_url(parsed: Any) -> str:
+    """The feed's rel=self address: what a reader subscribes to."""
+    return str(next(link.href for link in parsed.feed.links if link.rel == "self"))
+
+
+def newest_entry_update(atom: bytes) -> datetime:
+    """The latest <updated> of the entries of an Atom document."""
+    root = ElementTree.fromstring(atom)
+    stamps = [e.findtext(f"{ATOM_NS}updated") or "" for e in root.iter(f"{ATOM_NS}entry")]
+    return max(datetime.fromisoformat(s) for s in stamps)
+
+
+def soup_of(response: httpx2.Response) -> BeautifulSoup:
+    return BeautifulSoup(response.text, "html.parser")
+
+
+def shift(http_date: str, seconds: int) -> str:
+    """An HTTP-date `seconds` later (or earlier) than `http_date`."""
+    return format_datetime(
+        parsedate_to_datetime(http_date) + timedelta(seconds=seconds), usegmt=True
+    )
+
+
+@dataclass(frozen=True)
+class Built:
+    """What `feedsmith build posts/` wrote: the folder and every output file its manifest lists."""
+
+    out: Path
+    files: tuple[str, ...]
+
+    def bytes_of(self, path: str) -> bytes:
+        return (self.out / path).read_bytes()
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    """posts/ built into a temporary folder by the library, as `feedsmith build` does."""
+    out = tmp_path_factory.mktemp("built") / "_site"
+    build(load_config(POSTS, output=out))
+    manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    files = tuple(sorted(manifest["files"]))
+    assert all((out / path).is_file() for path in files)
+    return Built(out, files)
+
+
+@pytest.fixture(scope="module")
+def app() -> Starlette:
+    """The app serving posts/, as `feedsmith serve posts/` creates it (without reload)."""
+    return create_app(POSTS)
+
+
+@pytest.fixture(scope="module")
+def client(app: Starlette) -> Iterator[TestClient]:
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+# --- bytes -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("coding", CODINGS)
+def test_every_built_file_is_served_with_its_exact_bytes(
+    client: TestClient, built: Built, coding: str
+) -> None:
+    """Every file `build` writes is served at its percent-encoded path; decoded, the same bytes."""
+    assert len(built.files) >= 41  # 40 feeds and the OPML list: never vacuously true
+    wrong = []
+    for path in built.files:
+        response, raw = get_raw(client, path, coding)
+        if response.status_code != 200 or DECODE[coding](raw) != built.bytes_of(path):
+            wrong.append(f"{path}: {response.status_code}")
+    assert wrong == []
+
+
+@pytest.mark.parametrize("coding", CODINGS)
+def test_content_encoding_names_the_coding_sent(
+    client: TestClient, built: Built, coding: str
+) -> None:
+    """Content-Encoding names the coding chosen from Accept-Encoding; identity sends none."""
+    for path in built.files:
+        response, _ = get_raw(client, path, coding)
+        expected = None if coding == "identity" else coding
+        assert response.headers.get("content-encoding") == expected, path
+
+
+@pytest.mark.parametrize("coding", CODINGS)
+def test_content_length_is_the_length_of_the_bytes_sent(
+    client: TestClient, built: Built, coding: str
+) -> None:
+    """Content-Length counts the (compressed) bytes on the wire, not the file's."""
+    for path in built.files:
+        response, raw = get_raw(client, path, coding)
+        assert int(response.headers["content-length"]) == len(raw), path
+
+
+@pytest.mark.parametrize("path", BOOKKEEPING)
+def test_build_bookkeeping_files_are_not_served(client: TestClient, path: str) -> None:
+    """The manifest and the lock file are build internals, not part of the site."""
+    assert get(client, path).status_code == 404
+
+
+# --- headers -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "media_type"),
+    [
+        ("feed.xml", ATOM),
+        ("feed/emnews.xml", ATOM),
+        ("feed/by_tag/东财滚动新闻.xml", ATOM),
+        ("feed.rss", RSS),
+        ("feed/by_tag/A股-Market.rss", RSS),
+        ("feeds.opml", OPML),
+        ("", HTML),
+        ("preview/feed.xml", HTML),
+    ],
+)
+def test_content_type_is_exact(client: TestClient, path: str, media_type: str) -> None:
+    """Each kind of file has its registered media type with charset=utf-8, nothing else."""
+    assert get(client, path).headers["content-type"] == media_type
+
+
+@pytest.mark.parametrize("path", ["feed.xml", "feed.rss", "feed/emnews.xml", "feeds.opml"])
+def test_feeds_forbid_content_sniffing(client: TestClient, path: str) -> None:
+    """Feeds carry X-Content-Type-Options: nosniff, so no browser renders one as HTML."""
+    assert get(client, path).headers["x-content-type-options"] == "nosniff"
+
+
+@pytest.mark.parametrize("path", ["feed.xml", "feed/emnews.rss", "feeds.opml", ""])
+def test_cache_control_defaults_to_five_minutes(client: TestClient, path: str) -> None:
+    """Without configuration, responses may be cached publicly for 300 seconds."""
+    assert get(client, path).headers["cache-control"] == "public, max-age=300"
+
+
+def test_cache_control_follows_cache_max_age() -> None:
+    """`cache_max_age` sets the max-age of Cache-Control."""
+    with TestClient(create_app(POSTS, overrides={"cache_max_age": 60})) as other:
+        assert get(other, "feed.xml").headers["cache-control"] == "public, max-age=60"
+
+
+@pytest.mark.parametrize("coding", CODINGS)
+def test_vary_names_accept_encoding(client: TestClient, coding: str) -> None:
+    """Every coding of a feed says Vary: Accept-Encoding, so caches keep them apart."""
+    assert get(client, "feed.xml", coding).headers["vary"] == "Accept-Encoding"
+
+
+# --- ETag and Last-Modified --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("coding", CODINGS)
+def test_etag_is_strong(client: TestClient, coding: str) -> None:
+    """ETags are strong entity-tags: quoted, no W/ prefix."""
+    etag = get(client, "feed.xml", coding).headers["etag"]
+    assert re.fullmatch(r'"[\x21\x23-\x7e]+"', etag), etag
+
+
+def test_etag_differs_per_content_coding(client: TestClient) -> None:
+    """identity, gzip, br and zstd bytes of one feed have four different ETags."""
+    etags = {get(client, "feed.xml", coding).headers["etag"] for coding in CODINGS}
+    assert len(etags) == len(CODINGS)
+
+
+@pytest.mark.parametrize("coding", CODINGS)
+def test_etag_is_the_same_in_two_separately_created_apps(client: TestClient, coding: str) -> None:
+    """Equal bytes, equal ETag: two app instances (two workers) agree."""
+    with TestClient(create_app(POSTS)) as other:
+        for path in ("feed.xml", "feed/emnews.rss", "feeds.opml"):
+            assert (
+                get(other, path, coding).headers["etag"]
+                == get(client, path, coding).headers["etag"]
+            )
+
+
+@pytest.mark.parametrize("path", ["feed.xml", "feed/emnews.xml", "feed/by_tag/semiconductors.xml"])
+def test_last_modified_is_the_newest_entry_update(
+    client: TestClient, built: Built, path: str
+) -> None:
+    """Last-Modified is the latest <updated> among the feed's entries, to the second."""
+    header = get(client, path).headers["last-modified"]
+    expected = newest_entry_update(built.bytes_of(path)).replace(microsecond=0)
+    assert parsedate_to_datetime(header) == expected
+
+
+# --- conditional GET ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Validators:
+    etag: str
+    last_modified: str
+
+
+def validators(client: TestClient, path: str = "feed.xml", coding: str = "identity") -> Validators:
+    headers = get(client, path, coding).headers
+    return Validators(headers["etag"], headers["last-modified"])
+
+
+# Request headers as templates over the current validators: {etag}, {lm}, {earlier}, {later}.
+CONDITIONAL_CASES = [
+    pytest.param({"If-None-Match": "{etag}"}, 304, id="inm-current"),
+    pytest.param({"If-None-Match": '"stale-1", {etag}, "stale-2"'}, 304, id="inm-list"),
+    pytest.param({"If-None-Match": "*"}, 304, id="inm-star"),
+    pytest.param({"If-None-Match": "W/{etag}"}, 304, id="inm-weak"),
+    pytest.param({"If-None-Match": '"0123456789abcdef"'}, 200, id="inm-stale"),
+    pytest.param(
+        {"If-None-Match": '"0123456789abcdef"', "If-Modified-Since": "{later}"},
+        200,
+        id="inm-stale-beats-ims-future",
+    ),
+    pytest.param(
+        {"If-None-Match": "{etag}", "If-Modified-Since": "{earlier}"},
+        304,
+        id="inm-current-beats-ims-earlier",
+    ),
+    pytest.param({"If-Modified-Since": "{lm}"}, 304, id="ims-equal"),
+    pytest.param({"If-Modified-Since": "{later}"}, 304, id="ims-later"),
+    pytest.param({"If-Modified-Since": "{earlier}"}, 200, id="ims-earlier"),
+    pytest.param({"If-Modified-Since": "garbage"}, 200, id="ims-garbage"),
+    pytest.param({"If-Modified-Since": ""}, 200, id="ims-empty"),
+    pytest.param({"If-Modified-Since": "x" * 8_000}, 200, id="ims-long"),
+    pytest.param({"If-Modified-Since": "Mon, 01 Jan 99999 00:00:00 GMT"}, 200, id="ims-overflow"),
+    pytest.param({"If-None-Match": "garbage"}, 200, id="inm-garbage"),
+    pytest.param({"If-None-Match": ""}, 200, id="inm-empty"),
+    pytest.param({"If-None-Match": '"unterminated'}, 200, id="inm-unterminated"),
+    pytest.param({"If-None-Match": ",,, W/"}, 200, id="inm-commas"),
+]
+
+
+@pytest.mark.parametrize("coding", ["identity", "gzip"])
+@pytest.mark.parametrize(("templates", "status"), CONDITIONAL_CASES)
+def test_conditional_get(
+    client: TestClient, templates: dict[str, str], status: int, coding: str
+) -> None:
+    """If-None-Match (first) and If-Modified-Since decide between 304 and 200, never 500."""
+    current = validators(client, "feed.xml", coding)
+    values = {
+        "etag": current.etag,
+        "lm": current.last_modified,
+        "earlier": shift(current.last_modified, -1),
+        "later": shift(current.last_modified, 86_400),
+    }
+    headers = {"Accept-Encoding": coding}
+    headers |= {name: template.format(**values) for name, template in templates.items()}
+    assert client.get("/feed.xml", headers=headers).status_code == status
+
+
+def test_not_modified_keeps_validators_and_caching_headers_only(client: TestClient) -> None:
+    """A 304 repeats ETag, Last-Modified, Cache-Control and Vary, with no body and no Content-Type."""
+    current = validators(client, "feed/emnews.xml")
+    response = get(client, "feed/emnews.xml", If_None_Match=current.etag)
+    assert response.status_code == 304
+    assert response.content == b""
+    assert response.headers["etag"] == current.etag
+    assert response.headers["last-modified"] == current.last_modified
+    assert response.headers["cache-control"] == "public, max-age=300"
+    assert response.headers["vary"] == "Accept-Encoding"
+    assert "content-type" not in response.headers
+    assert "content-encoding" not in response.headers
+
+
+def test_etag_of_another_coding_does_not_validate(client: TestClient) -> None:
+    """An ETag the client got for identity bytes does not make the gzip bytes 304."""
+    identity = validators(client, "feed.xml", "identity")
+    assert get(client, "feed.xml", "gzip", If_None_Match=identity.etag).status_code == 200
+
+
+# --- HEAD, methods, unknown paths --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("coding", ["identity", "br"])
+@pytest.mark.parametrize(
+    "path", ["feed.xml", "feed/by_tag/东财滚动新闻.rss", "feeds.opml", "", "preview/feed.xml"]
+)
+def test_head_answers_like_get_without_a_body(app: Starlette, path: str, coding: str) -> None:
+    """HEAD gets GET's status and headers (Content-Length of the full body) and no body at all."""
+    target = url_of(path).encode("ascii")
+    headers = {"Accept-Encoding": coding}
+    get_status, get_headers, get_body = asgi_request(app, "GET", target, headers)
+    head_status, head_headers, head_body = asgi_request(app, "HEAD", target, headers)
+    assert get_status == 200
+    assert (head_status, head_headers) == (get_status, get_headers)
+    assert int(dict(head_headers)["content-length"]) == len(get_body) > 0
+    assert head_body == b""
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH", "OPTIONS"])
+def test_other_methods_on_a_feed_are_not_allowed(client: TestClient, method: str) -> None:
+    """Anything but GET and HEAD on a feed is 405 with an Allow header naming GET and HEAD."""
+    response = client.request(method, "/feed.xml")
+    assert response.status_code == 405
+    allowed = {m.strip() for m in response.headers["allow"].split(",")}
+    assert {"GET", "HEAD"} <= allowed
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/nope.xml", "/feed/nope.rss", "/feed/", "/feed.xml/", "/preview/", "/feed", "/FEED.XML"],
+)
+def test_unknown_paths_are_404_with_a_short_body(client: TestClient, path: str) -> None:
+    """A path the site does not have is 404 with a few bytes of plain text."""
+    response = client.get(path)
+    assert response.status_code == 404
+    assert 0 < len(response.content) < 100
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        pytest.param(b"/../feed.xml", id="dotdot"),
+        pytest.param(b"/feed/../feed.xml", id="dotdot-inside"),
+        pytest.param(b"/%2e%2e/feed.xml", id="encoded-dotdot"),
+        pytest.param(b"/preview/../feed.xml", id="dotdot-from-preview"),
+        pytest.param(b"/feed%2Fby_tag%2Femnews.xml", id="encoded-slashes"),
+        pytest.param(b"/feed%2femnews.xml", id="encoded-slash-to-real-feed"),
+        pytest.param(b"/feed%5cemnews.xml", id="encoded-backslash"),
+        pytest.param(b"/feed.xml%00", id="encoded-nul"),
+        pytest.param(b"//etc/passwd", id="double-slash"),
+        pytest.param(b"/../../../../etc/passwd", id="etc-passwd"),
+        pytest.param(b"/" + b"a" * 10_000, id="10000-characters"),
+        pytest.param(b"/feed/" + b"../" * 3_000 + b"feed.xml", id="long-dotdot"),
+        pytest.param(b"/%ff%fe.xml", id="invalid-utf8"),
+    ],
+)
+def test_path_tricks_are_404(app: Starlette, target: bytes) -> None:
+    """Traversal, encoded separators, NUL, huge and undecodable paths: 404, never a file or a 500."""
+    status, _, _ = asgi_request(app, "GET", target, {"Accept-Encoding": "identity"})
+    assert status == 404
+
+
+# --- pages for people --------------------------------------------------------------------------
+
+
+def feed_files(built: Built) -> list[str]:
+    return [path for path in built.files if path.endswith((".xml", ".rss"))]
+
+
+def test_index_links_every_feed_and_its_preview_with_its_entry_count(
+    client: TestClient, built: Built
+) -> None:
+    """`/` has a row per feed linking to it and to its preview, with its number of entries."""
+    soup = soup_of(get(client, ""))
+    for path in feed_files(built):
+        link = soup.find("a", href=f"/{path}")
+        assert isinstance(link, Tag), path
+        row = link.find_parent("tr")
+        assert isinstance(row, Tag), path
+        assert row.find("a", href=f"/preview/{path}") is not None, path
+        cells = [td.get_text(strip=True) for td in row.find_all("td")]
+        assert cells[1] == str(len(feed_of(built.bytes_of(path)).entries)), path
+
+
+def test_index_lists_every_feed_title(client: TestClient, built: Built) -> None:
+    """Every feed's own <title> is named on `/`."""
+    page = get(client, "").text
+    soup = BeautifulSoup(page, "html.parser")
+    titles = [str(link.get("title", "")) for link in soup.find_all("link")]
+    for path in feed_files(built):
+        title = feed_of(built.bytes_of(path)).feed.title
+        assert any(t.startswith(title) for t in titles), (path, title)
+
+
+def test_index_has_autodiscovery_for_every_feed(client: TestClient, built: Built) -> None:
+    """`/` has a <link rel="alternate"> with the right type for every feed's subscribe URL."""
+    soup = soup_of(get(client, ""))
+    found = {
+        str(link["href"]): str(link["type"])
+        for link in soup.find_all("link")
+        if "alternate" in (link.get("rel") or [])
+    }
+    for path in feed_files(built):
+        expected = "application/atom+xml" if path.endswith(".xml") else "application/rss+xml"
+        assert found.get(self_url(feed_of(built.bytes_of(path)))) == expected, path
+
+
+@pytest.mark.parametrize("path", ["", "preview/feed.xml"])
+def test_pages_send_a_content_security_policy(client: TestClient, path: str) -> None:
+    """The HTML pages forbid scripts with a Content-Security-Policy of default-src 'none'."""
+    assert "default-src 'none'" in get(client, path).headers["content-security-policy"]
+
+
+@pytest.mark.parametrize("path", SAMPLE_FEEDS)
+def test_preview_is_an_html_page(client: TestClient, path: str) -> None:
+    """/preview/<feed> is a 200 HTML page."""
+    response = get(client, f"preview/{path}")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == HTML
+
+
+@pytest.mark.parametrize("path", SAMPLE_FEEDS)
+def test_preview_shows_the_feed_title_and_subscribe_url(
+    client: TestClient, built: Built, path: str
+) -> None:
+    """The preview names the feed and gives the address to paste into a reader."""
+    parsed = feed_of(built.bytes_of(path))
+    soup = soup_of(get(client, f"preview/{path}"))
+    heading, code = soup.find("h1"), soup.find("code")
+    assert heading is not None and heading.get_text() == parsed.feed.title
+    assert code is not None and code.get_text() == self_url(parsed)
+
+
+@pytest.mark.parametrize("path", SAMPLE_FEEDS)
+def test_preview_shows_every_entry_title(client: TestClient, built: Built, path: str) -> None:
+    """The preview has one article per entry, titled as in the feed, in the feed's order."""
+    entries = feed_of(built.bytes_of(path)).entries
+    soup = soup_of(get(client, f"preview/{path}"))
+    shown = [h2.get_text() for h2 in soup.select("article h2")]
+    assert shown == [entry.title for entry in entries]
+
+
+def test_preview_of_an_unknown_feed_is_404(client: TestClient) -> None:
+    """/preview/nope.xml is 404, not an empty page."""
+    assert client.get("/preview/nope.xml").status_code == 404
+
+
+def test_healthz_reports_ok_as_json(client: TestClient) -> None:
+    """/healthz is 200 application/json with status ok."""
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/json")
+    assert response.json()["status"] == "ok"
+
+
+# --- hostile values in a site ------------------------------------------------------------------
+
+EVIL = '<script>alert(1)</script>"onmouseover="alert(2)'
+
+
+@pytest.fixture
+def evil_client(tmp_path: Path) -> Iterator[TestClient]:
+    """A site whose title, description, post title, category and tag are all markup."""
+    source = tmp_path / "evil"
+    source.mkdir()
+    (source / "feedsmith.toml").write_text(
+        f"title = '{EVIL}'\ndescription = '{EVIL}'\nurl = 'https://example.org'\n",
+        encoding="utf-8",
+    )
+    front = f"title: '{EVIL}'\ncategories: ['{EVIL}']\ntags: ['{EVIL}', plain]"
+    write_post(source, "2022-01-01-evil.md", front, f"Body {EVIL} text.\n")
+    with TestClient(create_app(source)) as test_client:
+        yield test_client
+
+
+def evil_pages(client: TestClient) -> dict[str, BeautifulSoup]:
+    """`/` and every preview page it links to, parsed."""
+    index = soup_of(client.get("/"))
+    pages = {"/": index}
+    for link in index.select('a[href^="/preview/"]'):
+        href = str(link["href"])
+        response = client.get(quote(href))
+        assert response.status_code == 200, href
+        pages[href] = soup_of(response)
+    assert len(pages) == 9  # the index and a preview of each of the 8 feeds
+    return pages
+
+
+def test_hostile_values_never_become_markup(evil_client: TestClient) -> None:
+    """No page of the site has a <script> element or an on* event attribute."""
+    for href, soup in evil_pages(evil_client).items():
+        assert soup.find("script") is None, href
+        for element in soup.find_all(True):
+            handlers = [name for name in element.attrs if name.lower().startswith("on")]
+            assert handlers == [], (href, element.name)
+
+
+def test_hostile_values_show_as_text(evil_client: TestClient) -> None:
+    """The site title, category and tag names are shown literally, as escaped text."""
+    pages = evil_pages(evil_client)
+    for href, soup in pages.items():
+        assert EVIL in soup.get_text(), href
+    assert pages["/"].get_text().count(EVIL) >= 4  # title, description, category and tag rows
+
+
+# --- reload ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Live:
+    """A small site served without a server process: reload is called by the test."""
+
+    source: Path
+    app: Starlette
+    client: TestClient
+
+    def reload(self) -> None:
+        self.app.state.store.reload()
+
+    def titles(self, path: str = "feed.xml") -> list[str]:
+        response = get(self.client, path)
+        assert response.status_code == 200, path
+        return [entry.title for entry in feed_of(response.content).entries]
+
+
+def rewrite(path: Path, text: str) -> None:
+    """Save new text the way an editor does, a clear second after the previous save."""
+    before = path.stat().st_mtime_ns
+    path.write_text(text, encoding="utf-8")
+    later = before + 1_000_000_000
+    os.utime(path, ns=(later, later))
+
+
+@pytest.fixture
+def live(site: Path) -> Iterator[Live]:
+    """Two posts, Alpha (tag alpha) and Beta (tag beta), served by create_app(reload=False)."""
+    write_post(site, "2022-01-01-alpha.md", "title: Alpha\ntags: [alpha]", "Alpha body.\n")
+    write_post(site, "2022-01-02-beta.md", "title: Beta\ntags: [beta]", "Beta body.\n")
+    app = create_app(site, reload=False)
+    with TestClient(app) as test_client:
+        yield Live(site, app, test_client)
+
+
+def test_reload_adds_a_new_post_to_the_site_feed(live: Live) -> None:
+    """A post file added before reload() is in the site feed afterwards."""
+    write_post(live.source, "2022-01-03-gamma.md", "title: Gamma\ntags: [gamma]")
+    live.reload()
+    assert live.titles() == ["Gamma", "Beta", "Alpha"]
+
+
+def test_reload_serves_the_new_posts_tag_feed(live: Live) -> None:
+    """A tag first used by a new post gets its feed on reload()."""
+    assert get(live.client, "feed/by_tag/gamma.xml").status_code == 404
+    write_post(live.source, "2022-01-03-gamma.md", "title: Gamma\ntags: [gamma]")
+    live.reload()
+    assert live.titles("feed/by_tag/gamma.xml") == ["Gamma"]
+
+
+def test_reload_shows_an_edited_post(live: Live) -> None:
+    """An edited title replaces the old one in the site feed."""
+    post = live.source / "2022-01-01-alpha.md"
+    rewrite(post, post.read_text(encoding="utf-8").replace("Alpha", "Alpha, revised"))
+    live.reload()
+    assert live.titles() == ["Beta", "Alpha, revised"]
+
+
+def test_reload_drops_a_deleted_post(live: Live) -> None:
+    """A deleted post is gone from the site feed."""
+    (live.source / "2022-01-02-beta.md").unlink()
+    live.reload()
+    assert live.titles() == ["Alpha"]
+
+
+def test_reload_removes_a_tag_feed_left_empty(live: Live) -> None:
+    """The tag feed of a deleted post's only tag answers 404 after reload()."""
+    assert get(live.client, "feed/by_tag/beta.xml").status_code == 200
+    (live.source / "2022-01-02-beta.md").unlink()
+    live.reload()
+    assert get(live.client, "feed/by_tag/beta.xml").status_code == 404
+
+
+def test_reload_leaves_out_a_post_that_broke(live: Live) -> None:
+    """A post whose YAML became invalid is dropped; the other posts keep being served."""
+    rewrite(live.source / "2022-01-02-beta.md", "---\ntitle: [unclosed\ntags: {\n---\nBody.\n")
+    live.reload()
+    assert live.titles() == ["Alpha"]
+    assert live.titles("feed/by_tag/alpha.rss") == ["Alpha"]
+
+
+def test_snapshot_taken_before_reload_keeps_its_bytes(live: Live) -> None:
+    """A request holding the old snapshot still gets the old bytes; the store has the new ones."""
+    store = live.app.state.store
+    old = store.snapshot
+    old_bytes = old.file("feed.xml").body
+    post = live.source / "2022-01-01-alpha.md"
+    rewrite(post, post.read_text(encoding="utf-8").replace("Alpha", "Alpha, revised"))
+    live.reload()
+    assert store.snapshot is not old
+    assert old.file("feed.xml").body == old_bytes
+    new_bytes = store.snapshot.file("feed.xml").body
+    assert new_bytes != old_bytes
+    assert b"Alpha, revised" in new_bytes
+
+
+def test_post_reverted_after_a_reload_is_served_as_reverted(live: Live) -> None:
+    """Undoing an edit serves the original post again, as a fresh app over the same files does.
+
+    The edit is read by a request that took its snapshot before the reload (the feed was not
+    rendered yet), exactly as happens between a save and the debounced reload.
+    """
+    store = live.app.state.store
+    post = live.source / "2022-01-01-alpha.md"
+    original = post.read_text(encoding="utf-8")
+    before_reload = store.snapshot
+    rewrite(post, original.replace("Alpha body.", "Alpha body, edited by mistake."))
+    before_reload.file("feed.xml")  # a request still on the old snapshot renders the feed
+    live.reload()
+    rewrite(post, original)
+    live.reload()
+    served = get(live.client, "feed.xml").content
+    fresh = create_app(live.source).state.store.snapshot.file("feed.xml").body
+    assert b"edited by mistake" not in served
+    assert served == fresh
+
+
+# --- configuration -----------------------------------------------------------------------------
+
+
+def test_unknown_configuration_key_is_refused_at_creation(site: Path) -> None:
+    """create_app raises ConfigError for a feedsmith.toml with a misspelt key, before serving."""
+    toml = site / "feedsmith.toml"
+    toml.write_text(toml.read_text(encoding="utf-8") + "posts_limt = 5\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as raised:
+        create_app(site)
+    assert raised.value.key == "posts_limt"
