@@ -22,11 +22,38 @@ _COMPANIES = [
     ("1.600036", "招商银行"), ("0.002594", "比亚迪"), ("1.600900", "长江电力"), ("0.000333", "美的集团"),
     ("1.601012", "隆基绿能"), ("0.300059", "东方财富"), ("1.688981", "中芯国际"), ("1.600848", "上海临港"),
 ]  # fmt: skip
-_BOARDS = [("90.BK0473", "证券"), ("90.BK0493", "新能源"), ("90.BK0839", "知识产权"), ("90.BK1037", "消费电子")]
-_WORDS = (
-    "market equity bond yield rally earnings guidance inflation rate policy liquidity sector index "
-    "growth margin revenue quarter demand supply outlook investor volatility currency export"
-).split()
+_BOARDS = [
+    ("90.BK0473", "证券"),
+    ("90.BK0493", "新能源"),
+    ("90.BK0839", "知识产权"),
+    ("90.BK1037", "消费电子"),
+]
+_WORDS = [
+    "market",
+    "equity",
+    "bond",
+    "yield",
+    "rally",
+    "earnings",
+    "guidance",
+    "inflation",
+    "rate",
+    "policy",
+    "liquidity",
+    "sector",
+    "index",
+    "growth",
+    "margin",
+    "revenue",
+    "quarter",
+    "demand",
+    "supply",
+    "outlook",
+    "investor",
+    "volatility",
+    "currency",
+    "export",
+]
 
 
 def _sentence(rng: random.Random, low: int, high: int) -> str:
@@ -56,7 +83,10 @@ def _chinese_body(rng: random.Random, ident: str, category: str, tag: str) -> st
             parts.insert(rng.randrange(len(parts) + 1), _widget(rng))
         paragraphs.append(f"<p>{'　　' if rng.random() < 0.3 else ''}{''.join(parts)}</p>")
     if rng.random() < 0.3:
-        paragraphs.insert(1, f'<center><img src="//dfscdn.dfcfw.com/download/D{ident}_w800h555.jpg" width="552" /></center>')
+        paragraphs.insert(
+            1,
+            f'<center><img src="//dfscdn.dfcfw.com/download/D{ident}_w800h555.jpg" width="552" /></center>',
+        )
     paragraphs.append('<p class="em_media">（文章来源：证券时报）</p>')
     return (
         f"> {lead}\n\n{''.join(paragraphs)}\n\n<http://finance.eastmoney.com/a/{ident}.html>\n\n"
@@ -68,7 +98,9 @@ def _english_body(rng: random.Random) -> str:
     def words(n: int) -> str:
         return " ".join(rng.choice(_WORDS) for _ in range(n))
 
-    rows = "\n".join(f"| {words(1)} | {rng.randint(1, 999)} | {rng.uniform(-9, 9):.1f}% |" for _ in range(4))
+    rows = "\n".join(
+        f"| {words(1)} | {rng.randint(1, 999)} | {rng.uniform(-9, 9):.1f}% |" for _ in range(4)
+    )
     return (
         f"{words(40).capitalize()}.\n\n## {words(3).title()}\n\n{words(60).capitalize()}, see "
         f"[the archive](/archive/) and <https://example.com/{words(1)}>.\n\n"
@@ -81,7 +113,9 @@ def zipf_choice(rng: random.Random, names: list[str], weights: list[float]) -> s
     return rng.choices(names, weights=weights, k=1)[0]
 
 
-def make_archive(out: Path, *, posts: int, categories: int = 40, tags: int = 400, seed: int = 1) -> None:
+def make_archive(
+    out: Path, *, posts: int, categories: int = 40, tags: int = 400, seed: int = 1
+) -> None:
     rng = random.Random(seed)
     category_names = [f"cat{i:02d}" for i in range(categories)]
     tag_names = [("标签" if i % 2 else "tag-") + f"{i:03d}" for i in range(tags)]
@@ -100,7 +134,9 @@ def make_archive(out: Path, *, posts: int, categories: int = 40, tags: int = 400
         when = start + step * n + timedelta(seconds=rng.randint(0, 59))
         ident = f"{when:%Y%m%d}{2200000000 + n:010d}"
         category = zipf_choice(rng, category_names, category_weights)
-        chosen = sorted({zipf_choice(rng, tag_names, tag_weights) for _ in range(rng.randint(1, 3))})
+        chosen = sorted(
+            {zipf_choice(rng, tag_names, tag_weights) for _ in range(rng.randint(1, 3))}
+        )
         tag_field = chosen[0] if len(chosen) == 1 else "[" + ", ".join(chosen) + "]"
         if rng.random() < 0.8:
             title = _sentence(rng, 12, 28).rstrip("。，；")
@@ -123,7 +159,9 @@ def main() -> None:
     parser.add_argument("--tags", type=int, default=400)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
-    make_archive(args.out, posts=args.posts, categories=args.categories, tags=args.tags, seed=args.seed)
+    make_archive(
+        args.out, posts=args.posts, categories=args.categories, tags=args.tags, seed=args.seed
+    )
     print(f"{args.posts} posts in {args.out / '_posts'}")
 
 
