@@ -271,6 +271,11 @@ def make_entries(
 FeedCache = MutableMapping[str, tuple[bytes, str | None]]
 
 
+def _render_one(context: tuple[Site, Mapping[int, Entry]], spec: FeedSpec) -> bytes:
+    site, entries = context
+    return render_feed(spec, site.index, entries, site.config)
+
+
 def render_feeds(
     site: Site,
     specs: Iterable[FeedSpec],
@@ -304,8 +309,9 @@ def render_feeds(
     entries, problems = make_entries(
         site, (i for spec in todo for i in spec.posts), progress, cache=entry_cache, jobs=jobs
     )
-    for spec in todo:
-        bodies[spec.path] = body = render_feed(spec, site.index, entries, site.config)
+    rendered_bodies = pmap(_render_one, todo, (site, entries), jobs=jobs)
+    for spec, body in zip(todo, rendered_bodies, strict=True):
+        bodies[spec.path] = body
         shown_entries = [entries[i] for i in spec.posts]
         if feed_cache is not None and all(e.complete for e in shown_entries):
             linked = any(e.links is not None for e in shown_entries)

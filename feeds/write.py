@@ -9,9 +9,9 @@ output folder (the rest of a Jekyll `_site/`) is never touched.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
-import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -20,6 +20,7 @@ from feeds import __version__
 from feeds.errors import OutputError
 
 MANIFEST = ".feedsmith-manifest.json"
+_counter = itertools.count()
 LOCK = ".feedsmith.lock"
 
 
@@ -64,13 +65,15 @@ def read_manifest(out: Path) -> dict[str, str]:
 
 
 def _atomic_write(path: Path, body: bytes) -> None:
+    """Write to a temporary name beside `path`, then rename: readers see old or new, never half."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:40]}.", suffix=".tmp")
-    tmp = Path(name)
+    # O_EXCL with a name of our own: created readable by the web server (0644, not mkstemp's
+    # 0600), and never following a symlink someone placed there.
+    tmp = path.with_name(f".{path.name[:60]}.{os.getpid()}.{next(_counter)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(body)
-        tmp.chmod(0o644)  # mkstemp's 0600 would hide the feed from the web server
         tmp.replace(path)
     except BaseException:
         with contextlib.suppress(OSError):
