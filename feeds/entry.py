@@ -5,6 +5,7 @@ Only posts that some feed shows get here, so the cost follows the feeds, not the
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from feeds.clean import clean_html, summarize
@@ -30,7 +31,7 @@ def _page_vars(post: Post, front: dict[str, Any]) -> dict[str, Any]:
         "categories": list(post.categories),
         "tags": list(post.tags),
         "path": post.rel,
-        "name": post.path.name,
+        "name": os.path.basename(post.path),
     }
 
 

@@ -8,12 +8,13 @@ to, so the URL rules follow Jekyll too (see permalink.py).
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -140,13 +141,14 @@ def _decode_gb18030(data: bytes) -> str | None:
     return text if odd == 0 and hanzi >= 0.9 * len(wide) else None
 
 
-def read_source(path: Path, rel: str, *, max_bytes: int) -> Source:
+def read_source(path: str | os.PathLike[str], rel: str, *, max_bytes: int) -> Source:
     """Read and split one post file. Raises PostError with the reason it cannot be used."""
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise PostError(rel, f"{size} bytes, larger than max_post_bytes ({max_bytes})")
-        data = path.read_bytes()
+        with open(path, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if size > max_bytes:
+                raise PostError(rel, f"{size} bytes, larger than max_post_bytes ({max_bytes})")
+            data = handle.read(max_bytes + 1)
     except OSError as exc:
         raise PostError(rel, f"cannot read: {exc.strerror or exc}") from exc
     if not data.strip():
@@ -399,7 +401,7 @@ def _dates(
     elif named is not None:
         when, naive_timestamp = datetime.combine(named, time(), tzinfo=tz), False
     elif file.draft:  # Jekyll dates undated drafts by their modification time
-        when, naive_timestamp = datetime.fromtimestamp(file.path.stat().st_mtime, tz), False
+        when, naive_timestamp = datetime.fromtimestamp(os.stat(file.path).st_mtime, tz), False
     else:
         raise PostError(
             rel,
@@ -465,7 +467,7 @@ def parse_post(file: SourceFile, config: Config, *, now: datetime) -> Parsed:
     source = read_source(file.path, rel, max_bytes=config.max_post_bytes)
     front, problems = source.front, source.problems
 
-    stem, slug, named = _slug_and_date(file.path.name, rel)
+    stem, slug, named = _slug_and_date(os.path.basename(file.path), rel)
     if isinstance(front.get("slug"), (str, int)) and str(front["slug"]).strip():
         slug = str(front["slug"]).strip()
     when, url_date, updated = _dates(front, file, named, config)
@@ -543,5 +545,5 @@ def _first_author(front: Mapping[str, Any]) -> Any:
     return front.get("author")
 
 
-def markup_of(path: Path) -> Markup:
-    return "markdown" if path.suffix.lower() in _MARKDOWN else "html"
+def markup_of(path: str) -> Markup:
+    return "markdown" if os.path.splitext(path)[1].lower() in _MARKDOWN else "html"

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from pathlib import Path
 
 from feeds import markup
 from feeds.cache import Cache
@@ -32,6 +32,7 @@ from feeds.model import (
     Problem,
     RenderedFeed,
     SourceFile,
+    fast_reduce,
 )
 from feeds.parallel import pmap
 from feeds.parse import parse_post
@@ -55,6 +56,8 @@ class FileState:
     problems: tuple[Problem, ...] = ()
     held_back: str | None = None
 
+    __reduce__ = fast_reduce
+
 
 @dataclass(frozen=True, slots=True)
 class Site:
@@ -76,14 +79,8 @@ class Site:
         return next((s for s in self.specs if s.path == path), None)
 
 
-def _stamp(path: Path) -> tuple[int, int, int]:
-    info = path.stat()
-    return (info.st_mtime_ns, info.st_size, info.st_ino)
-
-
 def _read_file(file: SourceFile, config: Config, now: datetime) -> FileState:
     try:
-        stamp = _stamp(file.path)
         parsed = parse_post(file, config, now=now)
     except PostError as exc:
         return FileState((0, 0, 0), None, (Problem(exc.path, exc.reason, "error"),))
@@ -93,7 +90,7 @@ def _read_file(file: SourceFile, config: Config, now: datetime) -> FileState:
     except Exception as exc:  # one odd file must not stop the other posts
         reason = f"cannot be read ({type(exc).__name__}: {exc})"
         return FileState((0, 0, 0), None, (Problem(file.rel, reason, "error"),))
-    return FileState(stamp, parsed.post, parsed.problems, parsed.held_back)
+    return FileState(file.stamp, parsed.post, parsed.problems, parsed.held_back)
 
 
 def _read_one(context: tuple[Config, datetime], file: SourceFile) -> FileState:
@@ -104,23 +101,20 @@ def _reuse(previous: FileState, file: SourceFile) -> FileState | None:
     """`previous` again if the file is unchanged: same stamp, or same bytes (a fresh checkout)."""
     if previous.stamp == (0, 0, 0) or previous.held_back == "dated in the future":
         return None
+    if file.stamp == previous.stamp:
+        return previous
+    if previous.post is None or file.stamp[1] != previous.stamp[1]:
+        return None
     try:
-        stamp = _stamp(file.path)
-        if stamp == previous.stamp:
-            return previous
-        if previous.post is None or stamp[1] != previous.stamp[1]:
-            return None
-        if (
-            hashlib.blake2b(file.path.read_bytes(), digest_size=16).hexdigest()
-            != previous.post.digest
-        ):
-            return None
+        with open(file.path, "rb") as handle:
+            if hashlib.blake2b(handle.read(), digest_size=16).hexdigest() != previous.post.digest:
+                return None
     except OSError:
         return None
     post = (
         previous.post if previous.post.path == file.path else replace(previous.post, path=file.path)
     )
-    return replace(previous, stamp=stamp, post=post)
+    return replace(previous, stamp=file.stamp, post=post)
 
 
 def read_site(
@@ -163,7 +157,10 @@ def read_site(
     by_rel = {p.rel: p.url.removeprefix(prefix) for p in index.posts}
     links = markup.Links(
         root=config.source,
-        by_name={p.path.stem: p.url.removeprefix(prefix) for p in index.posts},
+        by_name={
+            os.path.splitext(os.path.basename(p.path))[0]: p.url.removeprefix(prefix)
+            for p in index.posts
+        },
         by_rel=by_rel,
         collections=config.collections,
         version=markup.links_version(by_rel),
@@ -191,7 +188,7 @@ def entry_key(post: Post, fingerprint: str) -> str:
 
     The absolute path is left out so a checkout elsewhere (a CI runner) still finds its cache.
     """
-    blob = f"{fingerprint}\0{replace(post, path=Path(post.rel))!r}"
+    blob = f"{fingerprint}\0{replace(post, path=post.rel)!r}"
     return hashlib.blake2b(blob.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
@@ -348,6 +345,40 @@ def render_outputs(
     return outputs, problems
 
 
+STATE_SHARDS = 64  # file states are cached in shards: one new post rewrites 1/64 of them
+
+
+def _shard(rel: str) -> int:
+    return (
+        int(hashlib.blake2b(rel.encode("utf-8", "surrogatepass"), digest_size=4).hexdigest(), 16)
+        % STATE_SHARDS
+    )
+
+
+def _load_states(cache: Cache, fingerprint: str) -> dict[str, FileState]:
+    states: dict[str, FileState] = {}
+    for shard in range(STATE_SHARDS):
+        states.update(cache.files.get(f"{fingerprint}:{shard}") or {})
+    return states
+
+
+def _save_states(
+    cache: Cache, fingerprint: str, states: Mapping[str, FileState], known: Mapping[str, FileState]
+) -> None:
+    """Write the shards whose file states changed since they were loaded."""
+    changed = {_shard(rel) for rel in set(states) ^ set(known)}
+    changed |= {
+        _shard(rel) for rel, state in states.items() if rel in known and known[rel] is not state
+    }
+    shards: dict[int, dict[str, FileState]] = {shard: {} for shard in changed}
+    for rel, state in states.items():
+        members = shards.get(_shard(rel)) if changed else None
+        if members is not None:
+            members[rel] = state
+    for shard, members in shards.items():
+        cache.files[f"{fingerprint}:{shard}"] = members
+
+
 def build(
     config: Config,
     *,
@@ -369,12 +400,11 @@ def build(
         )
         try:
             fingerprint = config.fingerprint()
-            known = cache.files.get(fingerprint) if cache is not None else None
+            known = _load_states(cache, fingerprint) if cache is not None else None
             site = read_site(config, now=now, progress=progress, known=known, jobs=jobs)
             outputs, entry_problems = render_outputs(site, progress, cache, jobs)
             if cache is not None:
-                if known != site.files:
-                    cache.files[fingerprint] = dict(site.files)
+                _save_states(cache, fingerprint, site.files, known or {})
                 cache.commit()
         finally:
             if cache is not None:
