@@ -453,6 +453,26 @@ CLEANERS: tuple[tuple[str, Cleaner], ...] = (
     ("urls", absolutize),
 )
 _ALWAYS = frozenset({"site", "urls"})
+# A step can only apply when one of these strings occurs in the HTML; testing that first is
+# far cheaper than walking the tree (most posts have no widgets, no lazy images...).
+_TRACES: dict[str, tuple[str, ...]] = {
+    "hidden": ("hidden", "display", "visibility"),
+    "stock_widgets": (
+        "keytip",
+        "infokey",
+        "em_stock_key_common",
+        "web=",
+        "stock_",
+        "bk_",
+        "Info.",
+        "EmImageRemark",
+    ),
+    "quote_placeholders": ("quote_",),
+    "comments": ("<!--",),
+    "nav_footer": ("返回",),
+    "lazy_images": ("data-",),
+    "source_link": ("<a", "&lt;&gt;"),
+}
 
 
 def sanitize(markup: str) -> str:
@@ -532,7 +552,7 @@ def clean_html(markup: str, *, base: str, rules: CleanRules) -> Cleaned:
     ctx = Context(base=base, rules=rules)
     enabled = set(rules.builtin) | _ALWAYS
     for name, step in CLEANERS:
-        if name in enabled:
+        if name in enabled and any(trace in normal for trace in _TRACES.get(name, ("",))):
             step(root, ctx)
     return Cleaned(
         html=xml_safe(sanitize(inner_html(root))).strip(),

@@ -37,7 +37,9 @@ def _page_vars(post: Post, front: dict[str, Any]) -> dict[str, Any]:
 
 def make_entry(post: Post, config: Config, site: Globals) -> Entry:
     """Render one post's body into what its feed entries show. Raises PostError if unreadable."""
-    source = read_source(post.path, post.rel, max_bytes=config.max_post_bytes)
+    source = read_source(post.path, post.rel, max_bytes=config.max_post_bytes, front_matter=False)
+    if "{{" in source.body or "{%" in source.body:  # Liquid: `page.*` needs the front matter
+        source = read_source(post.path, post.rel, max_bytes=config.max_post_bytes)
     if source.digest != post.digest:
         # The file changed after it was indexed; its metadata and body would not match.
         raise PostError(

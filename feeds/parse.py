@@ -141,8 +141,14 @@ def _decode_gb18030(data: bytes) -> str | None:
     return text if odd == 0 and hanzi >= 0.9 * len(wide) else None
 
 
-def read_source(path: str | os.PathLike[str], rel: str, *, max_bytes: int) -> Source:
-    """Read and split one post file. Raises PostError with the reason it cannot be used."""
+def read_source(
+    path: str | os.PathLike[str], rel: str, *, max_bytes: int, front_matter: bool = True
+) -> Source:
+    """Read and split one post file. Raises PostError with the reason it cannot be used.
+
+    With `front_matter=False` the YAML is located but not loaded (`front` is empty): the entry
+    stage needs it only when the body uses Liquid.
+    """
     try:
         with open(path, "rb") as handle:
             size = os.fstat(handle.fileno()).st_size
@@ -167,6 +173,10 @@ def read_source(path: str | os.PathLike[str], rel: str, *, max_bytes: int) -> So
                 )
             )
         return Source({}, text, digest, has_front_matter=False, problems=tuple(problems))
+    if not front_matter:
+        return Source(
+            {}, text[match.end() :], digest, has_front_matter=True, problems=tuple(problems)
+        )
     try:
         front = _HANDLER.load(match.group(1))
     except yaml.YAMLError as exc:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from urllib.parse import quote, unquote
 
@@ -60,7 +60,12 @@ def sanitize(url: str) -> str:
     return re.sub(r"/{2,}", "/", result)
 
 
+_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December")  # fmt: skip
+
+
 def _placeholders(
+    template: str,
     *,
     date: datetime,
     slug: str,
@@ -69,37 +74,37 @@ def _placeholders(
     collection: str,
     path: str,
 ) -> dict[str, str]:
-    unique = list(dict.fromkeys(ruby_downcase(c) for c in categories))
-    slugged = list(dict.fromkeys(slugify(c) for c in categories))
-    return {
-        "collection": collection,
-        "path": path,
-        "output_ext": ".html",
-        "name": slugify(basename),
-        "title": slugify(slug, mode="pretty", cased=True),
-        "slug": slugify(slug),
-        "categories": "/".join(unique),
-        "slugified_categories": "/".join(slugged),
-        "year": f"{date.year:04d}",
-        "month": f"{date.month:02d}",
-        "day": f"{date.day:02d}",
-        "hour": f"{date.hour:02d}",
-        "minute": f"{date.minute:02d}",
-        "second": f"{date.second:02d}",
-        "i_day": str(date.day),
-        "i_month": str(date.month),
-        "short_month": date.strftime("%b"),
-        "long_month": date.strftime("%B"),
-        "short_year": date.strftime("%y"),
-        "w_year": str(date.isocalendar().year),
-        "week": f"{date.isocalendar().week:02d}",
-        "w_day": str(date.isoweekday()),
-        "short_day": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")[date.weekday()],
-        "long_day": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")[
-            date.weekday()
-        ],
-        "y_day": f"{date.timetuple().tm_yday:03d}",
+    """The values of the placeholders `template` uses (only those: a post is one of 100,000)."""
+    wanted = set(_PLACEHOLDER.findall(template))
+    wanted |= {name.rstrip("_") for name in wanted}
+    makers: dict[str, Callable[[], str]] = {
+        "collection": lambda: collection,
+        "path": lambda: path,
+        "output_ext": lambda: ".html",
+        "name": lambda: slugify(basename),
+        "title": lambda: slugify(slug, mode="pretty", cased=True),
+        "slug": lambda: slugify(slug),
+        "categories": lambda: "/".join(dict.fromkeys(ruby_downcase(c) for c in categories)),
+        "slugified_categories": lambda: "/".join(dict.fromkeys(slugify(c) for c in categories)),
+        "year": lambda: f"{date.year:04d}",
+        "month": lambda: f"{date.month:02d}",
+        "day": lambda: f"{date.day:02d}",
+        "hour": lambda: f"{date.hour:02d}",
+        "minute": lambda: f"{date.minute:02d}",
+        "second": lambda: f"{date.second:02d}",
+        "i_day": lambda: str(date.day),
+        "i_month": lambda: str(date.month),
+        "short_month": lambda: _MONTHS[date.month - 1][:3],
+        "long_month": lambda: _MONTHS[date.month - 1],
+        "short_year": lambda: f"{date.year % 100:02d}",
+        "w_year": lambda: str(date.isocalendar().year),
+        "week": lambda: f"{date.isocalendar().week:02d}",
+        "w_day": lambda: str(date.isoweekday()),
+        "short_day": lambda: _DAYS[date.weekday()][:3],
+        "long_day": lambda: _DAYS[date.weekday()],
+        "y_day": lambda: f"{date.timetuple().tm_yday:03d}",
     }
+    return {name: make() for name, make in makers.items() if name in wanted}
 
 
 def expand(template: str, values: Mapping[str, str]) -> str:
@@ -132,6 +137,7 @@ def post_path(
     the file name without extension).
     """
     values = _placeholders(
+        permalink or template,
         date=date,
         slug=slug,
         basename=basename,

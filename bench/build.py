@@ -1,0 +1,243 @@
+"""Build benchmark on synthetic archives shaped like the real site, with Hugo in the same run.
+
+    python bench/build.py --sizes 10000 100000 [--archives bench/archives] [--no-hugo] [--no-serve]
+
+For each size: a deterministic archive (bench/archive.py; generated once and kept), then
+`feedsmith build` as a user runs it (a new process each time): cold (empty output and cache),
+no-change rebuild, one post added, one post edited; the peak RSS of the whole process tree and
+the feeds written. Then `feedsmith serve` on the same archive: time until it answers, its
+memory, and the first request for a few feeds. Where Hugo is installed (apt-get install hugo),
+the same posts are built with Hugo in the same run and every time is also given as a ratio to
+Hugo's cold build.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from archive import make_archive  # noqa: E402 - the sibling script
+
+ROOT = Path(__file__).resolve().parent.parent
+HUGO_CONFIG = """baseURL = "https://finews.withounder.com/"
+languageCode = "zh-cn"
+title = "金融消息"
+timeZone = "Asia/Shanghai"
+[taxonomies]
+  category = "categories"
+  tag = "tags"
+[markup.goldmark.renderer]
+  unsafe = true
+"""
+
+
+def tree_rss_kb(pid: int) -> int:
+    """Resident memory of a process and all its descendants, from /proc (kB)."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        ppid = int(fields.get("PPid", "0").strip() or 0)
+        children.setdefault(ppid, []).append(int(entry.name))
+        rss[int(entry.name)] = int(fields.get("VmRSS", "0 kB").split()[0] or 0)
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        total += rss.get(current, 0)
+        todo.extend(children.get(current, []))
+    return total
+
+
+def run(argv: list[str], cwd: Path | None = None) -> tuple[float, int, str]:
+    """(seconds, peak tree RSS in MB, stdout) of one command."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=cwd
+    )
+    peak = 0
+    stop = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not stop.is_set():
+            peak = max(peak, tree_rss_kb(process.pid))
+            time.sleep(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, _ = process.communicate()
+    seconds = time.perf_counter() - started
+    stop.set()
+    sampler.join()
+    if process.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} failed:\n{out}")
+    return seconds, peak // 1024, out
+
+
+def feedsmith_build(archive: Path, out: Path) -> tuple[float, int, str]:
+    return run(
+        [sys.executable, "-m", "feeds", "build", str(archive), "-o", str(out), "-q"], cwd=ROOT
+    )
+
+
+def newest_post(archive: Path) -> Path:
+    return max((archive / "_posts").iterdir())
+
+
+def add_post(archive: Path) -> Path:
+    template = newest_post(archive).read_text(encoding="utf-8")
+    added = archive / "_posts" / "2099-01-01-bench-added.md"
+    text = template.replace("date: ", "date: 2024-12-31 23:59:00 +0800\nold_date: ", 1)
+    added.write_text(text.replace('title: "', 'title: "新增 ', 1), encoding="utf-8")
+    return added
+
+
+def hugo_site(archive: Path, folder: Path) -> Path:
+    posts = folder / "content" / "posts"
+    posts.mkdir(parents=True)
+    (folder / "config.toml").write_text(HUGO_CONFIG, encoding="utf-8")
+    for post in (archive / "_posts").iterdir():
+        (posts / post.name).symlink_to(post)
+    return folder
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def measure_serve(archive: Path, paths: list[str]) -> dict[str, float]:
+    port = free_port()
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "feeds", "serve", str(archive), "--port", str(port), "--no-reload"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=ROOT,
+    )
+    try:
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
+                    break
+            except OSError:
+                if process.poll() is not None:
+                    raise SystemExit("feedsmith serve exited") from None
+                time.sleep(0.05)
+        figures = {
+            "ready_s": time.perf_counter() - started,
+            "rss_mb": tree_rss_kb(process.pid) / 1024,
+        }
+        firsts = []
+        for path in paths:
+            t = time.perf_counter()
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=30) as response:
+                response.read()
+            firsts.append(time.perf_counter() - t)
+        figures["first_ms_max"] = max(firsts) * 1000
+        figures["first_ms_mean"] = sum(firsts) / len(firsts) * 1000
+        figures["rss_after_mb"] = tree_rss_kb(process.pid) / 1024
+        return figures
+    finally:
+        process.terminate()
+        process.wait()
+
+
+def bench(size: int, archives: Path, *, hugo: bool, serve: bool) -> None:
+    archive = archives / f"posts-{size}"
+    if not (archive / "_posts").is_dir():
+        print(f"generating {size} posts in {archive} …", flush=True)
+        make_archive(archive, posts=size)
+    with tempfile.TemporaryDirectory() as scratch:
+        out = Path(scratch) / "out"
+        rows: list[tuple[str, float, int]] = []
+        cold, cold_mb, _ = feedsmith_build(archive, out)
+        rows.append(("cold build (empty cache)", cold, cold_mb))
+        seconds, mb, _ = feedsmith_build(archive, out)
+        rows.append(("no-change rebuild", seconds, mb))
+        added = add_post(archive)
+        try:
+            seconds, mb, _ = feedsmith_build(archive, out)
+            rows.append(("rebuild, one post added", seconds, mb))
+            added.write_text(
+                added.read_text(encoding="utf-8").replace("</p>", "</p><p>编辑过的段落。</p>", 1),
+                encoding="utf-8",
+            )
+            seconds, mb, _ = feedsmith_build(archive, out)
+            rows.append(("rebuild, one post edited", seconds, mb))
+        finally:
+            added.unlink()
+        feeds_written = sum(1 for p in out.rglob("*") if p.suffix in (".xml", ".rss"))
+        hugo_seconds = None
+        if hugo and shutil.which("hugo"):
+            site = hugo_site(archive, Path(scratch) / "hugo")
+            hugo_seconds, hugo_mb, _ = run(
+                ["hugo", "--quiet", "-s", str(site), "-d", str(site / "public")]
+            )
+            hugo_feeds = sum(1 for _ in (site / "public").rglob("index.xml"))
+        print(f"\n{size} posts ({feeds_written} feeds written, Atom + RSS with full content)")
+        print(f"  {'':28} {'seconds':>8} {'peak RSS MB':>12} {'x Hugo cold':>12}")
+        for name, seconds, mb in rows:
+            ratio = f"{seconds / hugo_seconds:12.2f}" if hugo_seconds else f"{'':>12}"
+            print(f"  {name:28} {seconds:8.2f} {mb:12d} {ratio}")
+        if hugo_seconds is not None:
+            print(
+                f"  {'Hugo cold build':28} {hugo_seconds:8.2f} {hugo_mb:12d} {1:12.2f}   ({hugo_feeds} RSS feeds, summaries only)"
+            )
+        if serve:
+            paths = [
+                "/feed.xml",
+                "/feed/cat00.rss",
+                "/feed/by_tag/tag-000.xml",
+                "/feed/by_tag/标签001.rss".encode().decode(),
+            ]
+            paths = [urllib.request.quote(p) for p in paths]
+            figures = measure_serve(archive, paths)
+            print(
+                f"  serve: ready in {figures['ready_s']:.2f} s, {figures['rss_mb']:.0f} MB; first request "
+                f"per feed: mean {figures['first_ms_mean']:.0f} ms, max {figures['first_ms_max']:.0f} ms; "
+                f"{figures['rss_after_mb']:.0f} MB after"
+            )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000])
+    parser.add_argument("--archives", type=Path, default=ROOT / "bench" / "archives")
+    parser.add_argument("--no-hugo", action="store_true")
+    parser.add_argument("--no-serve", action="store_true")
+    args = parser.parse_args()
+    import os
+
+    print(
+        f"machine: {os.cpu_count()} CPUs; python {sys.version.split()[0]}; {time.strftime('%Y-%m-%d')}"
+    )
+    if shutil.which("hugo"):
+        print(
+            subprocess.run(
+                ["hugo", "version"], capture_output=True, text=True, check=False
+            ).stdout.strip()
+        )
+    for size in args.sizes:
+        bench(size, args.archives, hugo=not args.no_hugo, serve=not args.no_serve)
+
+
+if __name__ == "__main__":
+    main()
