@@ -67,17 +67,21 @@ class Cache:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.db: sqlite3.Connection | None = None
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(folder / "cache.sqlite", timeout=30)
-            version = self._meta("schema")
-            if version != f"{SCHEMA}:{__version__}":
-                self._reset()
-        except (OSError, sqlite3.Error, pickle.PickleError, EOFError):
-            self._drop()
+        for attempt in range(2):
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                self.db = sqlite3.connect(folder / "cache.sqlite", timeout=30)
+                if self._meta("schema") != f"{SCHEMA}:{__version__}":
+                    self._reset()
+                break
+            except (OSError, sqlite3.Error):
+                self._drop()
+                if attempt == 0:  # a damaged file: start a new one, it is only a cache
+                    with contextlib.suppress(OSError):
+                        (folder / "cache.sqlite").unlink()
         self.files: _Table[Any] = _Table(self, "files")
         self.entries: _Table[Any] = _Table(self, "entries")
-        self.feeds: _Table[tuple[bytes, str | None]] = _Table(self, "feeds")
+        self.feeds: _Table[Any] = _Table(self, "feeds")
 
     def _meta(self, key: str) -> str | None:
         assert self.db is not None

@@ -543,8 +543,70 @@ def parse_fragment(markup: str) -> Element:
     return html.fragment_fromstring(markup, create_parent="div")
 
 
+MAX_DEPTH = 200  # lxml keeps 255 levels; real articles stay far below
+MAX_TAGS = 100_000
+_TAG_TOKEN = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)[^>]*?(/?)>")
+_VOID = frozenset(
+    {
+        "area",
+        "base",
+        "br",
+        "col",
+        "embed",
+        "hr",
+        "img",
+        "input",
+        "link",
+        "meta",
+        "source",
+        "track",
+        "wbr",
+        "param",
+        "keygen",
+    }
+)
+_SELF_CLOSING = frozenset({"p", "li", "dt", "dd", "tr", "td", "th", "option"})
+
+
+def nesting_problem(markup: str) -> str | None:
+    """Why `markup` is too deep or too big to parse safely, or None.
+
+    A stack estimate in one linear pass: browsers' tree building is quadratic on thousands of
+    unclosed `<b>`s, and lxml silently drops what lies below 255 levels.
+    """
+    stack: list[str] = []
+    for count, match in enumerate(_TAG_TOKEN.finditer(markup)):
+        if count >= MAX_TAGS:
+            return f"more than {MAX_TAGS} tags"
+        closing, name, self_closing = match.group(1), match.group(2).lower(), match.group(3)
+        if name in _VOID or self_closing:
+            continue
+        if closing:
+            if name in stack[-64:]:
+                while stack and stack.pop() != name:
+                    pass
+            continue
+        if name in _SELF_CLOSING and name in stack[-8:]:
+            while stack and stack.pop() != name:
+                pass
+        stack.append(name)
+        if len(stack) > MAX_DEPTH:
+            return f"markup nested more than {MAX_DEPTH} levels deep"
+    return None
+
+
+def _as_text(markup: str, reason: str) -> Cleaned:
+    """Hostile markup becomes its text, in paragraphs: nothing of it is parsed as HTML."""
+    text = plain_text(markup)
+    body = f"<p>{html_lib.escape(text, quote=False)}</p>" if text else ""
+    return Cleaned(html=body, summary=text, source=None, notes=(f"{reason}; shown as plain text",))
+
+
 def clean_html(markup: str, *, base: str, rules: CleanRules) -> Cleaned:
     """Run every enabled cleaner, resolve URLs, sanitise; also find summary text and source."""
+    problem = nesting_problem(markup)
+    if problem is not None:
+        return _as_text(markup, problem)
     normal = _normalise(markup)
     if not normal.strip():
         return Cleaned(html="", summary="", source=None)

@@ -330,6 +330,10 @@ def _clean(key: str, value: Any) -> CleanRules:
     return CleanRules(builtin=builtin, drop_paragraphs=patterns, **selectors)
 
 
+def _cache_dir(key: str, value: Any) -> Path | None:
+    return Path(_str(key, value)) if value not in (None, "", False) else None
+
+
 def _check_selector(key: str, selector: str) -> None:
     try:
         cssselect.HTMLTranslator().css_to_xpath(selector)
@@ -416,6 +420,11 @@ SETTINGS: tuple[Setting, ...] = (
         "cache_max_age",
         _count,
         "`serve`: seconds in `Cache-Control: public, max-age=N` (default 300).",
+    ),
+    Setting(
+        "cache_dir",
+        _cache_dir,
+        "Folder of the build cache (default `OUT/.feedsmith-cache`); safe to delete. Relative to the working folder.",
     ),
 )
 SETTING_KEYS = tuple(s.key for s in SETTINGS)

@@ -55,6 +55,7 @@ def make_entry(post: Post, config: Config, site: Globals) -> Entry:
         body, post.markup, kramdown_attributes="kramdown_attributes" in config.clean.builtin
     )
     cleaned = clean_html(html, base=post.url, rules=config.clean)
+    problems.extend(Problem(post.rel, note) for note in cleaned.notes)
     lead = cleaned.summary
     summary = summarize(post.summary or lead, config.summary_length)
     return Entry(

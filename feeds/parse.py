@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import sys
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -173,6 +174,8 @@ def read_source(
                 )
             )
         return Source({}, text, digest, has_front_matter=False, problems=tuple(problems))
+    if not text[match.end() :].strip():
+        raise PostError(rel, "no body: the file has front matter only")
     if not front_matter:
         return Source(
             {}, text[match.end() :], digest, has_front_matter=True, problems=tuple(problems)
@@ -248,8 +251,11 @@ def _names(value: Any, key: str, rel: str, *, split: bool) -> list[str]:
 
 
 def clean_name(name: str) -> str:
-    """One spelling per name: NFC, no XML-illegal characters, single spaces, trimmed."""
-    return " ".join(xml_safe(unicodedata.normalize("NFC", name)).split())
+    """One spelling per name: NFC, no XML-illegal characters, single spaces, trimmed.
+
+    Interned: a tag carried by 30,000 posts is one string in memory, not 30,000.
+    """
+    return sys.intern(" ".join(xml_safe(unicodedata.normalize("NFC", name)).split()))
 
 
 def _unique(names: Iterable[str]) -> tuple[str, ...]:

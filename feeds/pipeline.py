@@ -97,24 +97,41 @@ def _read_one(context: tuple[Config, datetime], file: SourceFile) -> FileState:
     return _read_file(file, *context)
 
 
-def _reuse(previous: FileState, file: SourceFile) -> FileState | None:
-    """`previous` again if the file is unchanged: same stamp, or same bytes (a fresh checkout)."""
-    if previous.stamp == (0, 0, 0) or previous.held_back == "dated in the future":
+def _same_bytes(path: str, digest: str) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            return hashlib.blake2b(handle.read(), digest_size=16).hexdigest() == digest
+    except OSError:
+        return False
+
+
+def _reuse(previous: FileState, file: SourceFile, now: datetime) -> FileState | None:
+    """`previous` again if the file is unchanged: same stamp, or same bytes (a fresh checkout).
+
+    Never for a file that failed, a post held back as future or dated after `now` (the clock
+    decides those), or a draft (an undated draft is dated by its modification time).
+    """
+    post = previous.post
+    if (
+        previous.stamp == (0, 0, 0)
+        or previous.held_back == "dated in the future"
+        or file.draft
+        or (post is not None and post.date > now)
+    ):
         return None
     if file.stamp == previous.stamp:
         return previous
-    if previous.post is None or file.stamp[1] != previous.stamp[1]:
+    if (
+        post is None
+        or file.stamp[1] != previous.stamp[1]
+        or not _same_bytes(file.path, post.digest)
+    ):
         return None
-    try:
-        with open(file.path, "rb") as handle:
-            if hashlib.blake2b(handle.read(), digest_size=16).hexdigest() != previous.post.digest:
-                return None
-    except OSError:
-        return None
-    post = (
-        previous.post if previous.post.path == file.path else replace(previous.post, path=file.path)
+    return replace(
+        previous,
+        stamp=file.stamp,
+        post=post if post.path == file.path else replace(post, path=file.path),
     )
-    return replace(previous, stamp=file.stamp, post=post)
 
 
 def read_site(
@@ -140,7 +157,7 @@ def read_site(
     states: dict[str, FileState | None] = {}
     for file in found:
         before = known.get(file.rel)
-        states[file.rel] = _reuse(before, file) if before is not None else None
+        states[file.rel] = _reuse(before, file, now) if before is not None else None
     todo = [file for file in found if states[file.rel] is None]
     fresh = pmap(
         _read_one, todo, (config, now), jobs=jobs, progress=lambda n: progress("read", n, len(todo))
@@ -192,7 +209,7 @@ def entry_key(post: Post, fingerprint: str) -> str:
     return hashlib.blake2b(blob.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
-def feed_key(site: Site, spec: FeedSpec, keys: Mapping[int, str]) -> str:
+def feed_key(site: Site, spec: FeedSpec, keys: Mapping[int, str], fingerprint: str) -> str:
     """What one feed's bytes depend on: its spec, its posts' entries and the configuration."""
     parts = (
         spec.kind,
@@ -205,7 +222,7 @@ def feed_key(site: Site, spec: FeedSpec, keys: Mapping[int, str]) -> str:
         spec.excerpt_only,
         spec.alternates,
     )
-    blob = repr(parts) + "".join(keys[i] for i in spec.posts)
+    blob = fingerprint + repr(parts) + "".join(keys[i] for i in spec.posts)
     return hashlib.blake2b(blob.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
@@ -265,7 +282,18 @@ def make_entries(
     return entries, problems
 
 
-FeedCache = MutableMapping[str, tuple[bytes, str | None]]
+@dataclass(frozen=True, slots=True)
+class CachedFeed:
+    """A rendered feed as cached: its bytes, what they depend on beyond the key, its warnings."""
+
+    body: bytes
+    links: str | None  # Links.version when an entry links to other posts by tag
+    problems: tuple[Problem, ...] = ()
+
+    __reduce__ = fast_reduce
+
+
+FeedCache = MutableMapping[str, CachedFeed]
 
 
 def _render_one(context: tuple[Site, Mapping[int, Entry]], spec: FeedSpec) -> bytes:
@@ -284,36 +312,44 @@ def render_feeds(
 ) -> tuple[dict[str, bytes], list[Problem]]:
     """The bytes of each feed in `specs`. With caches, unchanged feeds and entries are reused.
 
-    A cached feed is keyed by its spec and its entries' keys; one whose entries link to other
-    posts by tag also remembers the site's links version, and is rendered again when it moves.
+    A cached feed is keyed by the configuration, its spec and its entries' keys; one whose
+    entries link to other posts by tag also remembers the site's links version, and is rendered
+    again when a post moves. Its entries' warnings are kept with it, so a warm rebuild reports
+    what a cold one does.
     """
     specs = list(specs)
     bodies: dict[str, bytes] = {}
     todo = specs
     feed_keys: dict[str, str] = {}
+    problems: list[Problem] = []
     if feed_cache is not None:
         fingerprint = site.config.fingerprint()
         shown = sorted({i for spec in specs for i in spec.posts})
         keys = {i: entry_key(site.index.posts[i], fingerprint) for i in shown}
         todo = []
         for spec in specs:
-            feed_keys[spec.path] = key = feed_key(site, spec, keys)
+            feed_keys[spec.path] = key = feed_key(site, spec, keys, fingerprint)
             found = feed_cache.get(key)
-            if found is not None and found[1] in (None, site.links.version):
-                bodies[spec.path] = found[0]
+            if found is not None and found.links in (None, site.links.version):
+                bodies[spec.path] = found.body
+                problems.extend(found.problems)
             else:
                 todo.append(spec)
-    entries, problems = make_entries(
+    entries, entry_problems = make_entries(
         site, (i for spec in todo for i in spec.posts), progress, cache=entry_cache, jobs=jobs
     )
+    problems.extend(entry_problems)
     rendered_bodies = pmap(_render_one, todo, (site, entries), jobs=jobs)
     for spec, body in zip(todo, rendered_bodies, strict=True):
         bodies[spec.path] = body
         shown_entries = [entries[i] for i in spec.posts]
         if feed_cache is not None and all(e.complete for e in shown_entries):
             linked = any(e.links is not None for e in shown_entries)
-            feed_cache[feed_keys[spec.path]] = (body, site.links.version if linked else None)
-    return bodies, problems
+            warnings = tuple(p for e in shown_entries for p in e.problems)
+            feed_cache[feed_keys[spec.path]] = CachedFeed(
+                body, site.links.version if linked else None, warnings
+            )
+    return bodies, sorted(set(problems), key=lambda p: (p.where, p.reason, p.severity))
 
 
 def render_outputs(

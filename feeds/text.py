@@ -9,7 +9,8 @@ import unicodedata
 # XML 1.0 Char: #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF].
 # Everything else (C0 controls, lone surrogates, U+FFFE/U+FFFF) makes a document ill-formed.
 _XML_ILLEGAL = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-_TAG = re.compile(r"<[^>]*>")
+# A tag starts with a letter, `/`, `!` or `?`: `<蒙特利尔议定书>` and `1 < 2 > 0` are text.
+_TAG = re.compile(r"<[/!?]?[A-Za-z][^>]*>|<!--.*?-->", re.DOTALL)
 # Tags that separate words when markup is removed; inline tags (<b>, <a>, <span>) do not:
 # `上海<b>临港</b>` is one word.
 _BLOCK_TAG = re.compile(
@@ -32,6 +33,8 @@ def plain_text(text: str) -> str:
     """Markup-free, single-spaced text: tags dropped, entities decoded, XML-safe."""
     if "<" in text or "&" in text:
         text = html.unescape(_TAG.sub("", _BLOCK_TAG.sub(" ", text)))
+        # `&lt;script&gt;` decodes to a tag: text that a reader might render as markup goes too.
+        text = _TAG.sub("", text)
     return " ".join(xml_safe(text).split())
 
 

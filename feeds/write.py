@@ -12,6 +12,7 @@ import contextlib
 import itertools
 import json
 import os
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -81,6 +82,33 @@ def _atomic_write(path: Path, body: bytes) -> None:
         raise
 
 
+_TEMPORARY = re.compile(r"^\..+\.(\d+)\.\d+\.tmp$")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by someone else
+    return True
+
+
+def _sweep(folders: set[Path]) -> None:
+    """Remove temporary files a killed build left behind (its process is gone)."""
+    for folder in folders:
+        try:
+            entries = list(folder.iterdir())
+        except OSError:
+            continue
+        for entry in entries:
+            match = _TEMPORARY.match(entry.name)
+            if match and int(match.group(1)) != os.getpid() and not _alive(int(match.group(1))):
+                with contextlib.suppress(OSError):
+                    entry.unlink()
+
+
 def _same(path: Path, body: bytes) -> bool:
     try:
         return path.stat().st_size == len(body) and path.read_bytes() == body
@@ -112,6 +140,7 @@ def write_files(out: Path, files: Mapping[str, bytes], digests: Mapping[str, str
     write succeeded, so an interrupted build never loses a feed of the last good one.
     """
     targets = {rel: target(out, rel) for rel in sorted(files)}
+    _sweep({path.parent for path in targets.values()} | {out.resolve()})
     previous = read_manifest(out)
     written: list[str] = []
     unchanged: list[str] = []

@@ -96,14 +96,22 @@ def test_plain_text_adds_no_space_around_inline_tags_in_chinese() -> None:
     [
         ("A &amp; B", "A & B"),
         ("caf&eacute;", "café"),
-        ("&lt;script&gt;x&lt;/script&gt;", "<script>x</script>"),
         ("&#128512; &#x4E1C;", "😀 东"),
         ("&amp;lt;", "&lt;"),
+        ("1 &lt; 2 &gt; 0", "1 < 2 > 0"),
+        ("《&lt;蒙特利尔议定书&gt;基加利修正案》", "《<蒙特利尔议定书>基加利修正案》"),
     ],
 )
 def test_plain_text_decodes_entities_once(html: str, expected: str) -> None:
-    """Character references are decoded exactly once, and decoded `<` is not taken for a tag."""
+    """Character references are decoded exactly once; a decoded `<` that starts no tag is text."""
     assert plain_text(html) == expected
+
+
+@pytest.mark.parametrize("escaped", ["&lt;script&gt;x&lt;/script&gt;", "&lt;img src=x onerror=alert(1)&gt;x", "&amp;lt;b&amp;gt;x"])
+def test_plain_text_never_yields_markup_a_reader_could_render(escaped: str) -> None:
+    """Escaped markup is removed too: a title or summary never carries a tag, decoded or not."""
+    assert "<" not in plain_text(escaped).replace("&lt;", "")
+    assert plain_text(escaped).endswith("x")
 
 
 @pytest.mark.parametrize(
