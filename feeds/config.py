@@ -69,6 +69,15 @@ class FeedGroup:
 
 
 @dataclass(frozen=True, slots=True)
+class FeedOverride:
+    """One feed's own settings (`feeds: {categories: {emnews: {...}}}`); None keeps the site's."""
+
+    posts_limit: int | None = None
+    excerpt_only: bool | None = None
+    formats: tuple[Format, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class CleanRules:
     builtin: tuple[str, ...] = BUILTIN_RULES
     drop: tuple[str, ...] = ()  # CSS selectors whose elements are removed
@@ -105,6 +114,13 @@ class Config:
     max_post_bytes: int = 5_000_000
     cache_max_age: int = 300
     cache_dir: Path | None = field(default=None, compare=False)
+    archive_size: int = 0  # RFC 5005 archive documents of this many entries; 0: none
+    hub: tuple[str, ...] = ()  # WebSub hubs
+    id_base: str = ""  # scheme://host[/path] default entry ids are built on, if not the site's
+    ids: Mapping[str, str] = field(default_factory=dict)  # post path or URL -> entry id
+    max_bytes: int = 0  # per feed; 0: no limit
+    max_bytes_trim: str = "summary"  # how a feed is made to fit: "summary" or "oldest"
+    feeds: Mapping[str, Mapping[str, FeedOverride]] = field(default_factory=dict)
     site_vars: Mapping[str, Any] = field(default_factory=dict, compare=False)
     collections: Mapping[str, str] = field(default_factory=dict)
 
@@ -330,6 +346,102 @@ def _clean(key: str, value: Any) -> CleanRules:
     return CleanRules(builtin=builtin, drop_paragraphs=patterns, **selectors)
 
 
+def _hubs(key: str, value: Any) -> tuple[str, ...]:
+    hubs = _str_list(key, value if value not in (None, False, "") else [])
+    for hub in hubs:
+        parts = urlsplit(hub)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ConfigError(key, f"expected the http(s) URL of a WebSub hub, got {hub!r}")
+    return hubs
+
+
+def _id_base(key: str, value: Any) -> str:
+    text = (_opt_str(key, value) or "").strip().rstrip("/")
+    if text:
+        parts = urlsplit(text)
+        if parts.scheme not in ("http", "https", "tag", "urn") or not (parts.netloc or parts.path):
+            raise ConfigError(
+                key, f"expected an absolute URL such as https://old.example.com, got {text!r}"
+            )
+    return text
+
+
+def _ids(key: str, value: Any) -> Mapping[str, str]:
+    """A mapping of post path or URL to entry id, or the path of a YAML/JSON/TOML file of one."""
+    if value in (None, "", False):
+        return MappingProxyType({})
+    if isinstance(value, str):
+        path = Path(value)
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except OSError as exc:
+            raise ConfigError(key, f"cannot read {value}: {exc.strerror or exc}") from exc
+        try:
+            value = tomllib.loads(text) if path.suffix == ".toml" else yaml.safe_load(text)
+        except (yaml.YAMLError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(key, f"{value} is not valid YAML, JSON or TOML: {exc}") from exc
+    if not isinstance(value, Mapping) or not all(isinstance(v, (str, int)) for v in value.values()):
+        raise ConfigError(
+            key, f"expected a mapping of post path or URL to id, got {_describe(value)}"
+        )
+    return MappingProxyType({str(k): str(v) for k, v in value.items()})
+
+
+def _choice(*choices: str) -> Callable[[str, Any], str]:
+    def check(key: str, value: Any) -> str:
+        if value not in choices:
+            raise ConfigError(key, f"expected one of {', '.join(choices)}, got {_describe(value)}")
+        return str(value)
+
+    return check
+
+
+def _override(key: str, value: Any) -> FeedOverride:
+    if not isinstance(value, Mapping):
+        raise ConfigError(
+            key, f"expected a mapping of posts_limit/excerpt_only/formats, got {_describe(value)}"
+        )
+    _reject_unknown(key, value, ("posts_limit", "excerpt_only", "formats"))
+    return FeedOverride(
+        posts_limit=None
+        if value.get("posts_limit") is None
+        else _count(f"{key}.posts_limit", value["posts_limit"]),
+        excerpt_only=None
+        if value.get("excerpt_only") is None
+        else _bool(f"{key}.excerpt_only", value["excerpt_only"]),
+        formats=None
+        if value.get("formats") is None
+        else _formats(f"{key}.formats", value["formats"]),
+    )
+
+
+def _feeds(key: str, value: Any) -> Mapping[str, Mapping[str, FeedOverride]]:
+    """Per-feed settings: `{site: {...}, categories: {name: {...}}, tags: {name: {...}}}`."""
+    if value in (None, False):
+        return MappingProxyType({})
+    if not isinstance(value, Mapping):
+        raise ConfigError(
+            key, f"expected a mapping with site/categories/tags, got {_describe(value)}"
+        )
+    _reject_unknown(key, value, ("site", "categories", "tags"))
+    result: dict[str, Mapping[str, FeedOverride]] = {}
+    if value.get("site") is not None:
+        result["site"] = MappingProxyType({"": _override(f"{key}.site", value["site"])})
+    for group in ("categories", "tags"):
+        members = value.get(group)
+        if members is None:
+            continue
+        if not isinstance(members, Mapping):
+            raise ConfigError(
+                f"{key}.{group}",
+                f"expected a mapping of names to settings, got {_describe(members)}",
+            )
+        result[group] = MappingProxyType(
+            {str(name): _override(f"{key}.{group}.{name}", v) for name, v in members.items()}
+        )
+    return MappingProxyType(result)
+
+
 def _cache_dir(key: str, value: Any) -> Path | None:
     return Path(_str(key, value)) if value not in (None, "", False) else None
 
@@ -420,6 +532,37 @@ SETTINGS: tuple[Setting, ...] = (
         "cache_max_age",
         _count,
         "`serve`: seconds in `Cache-Control: public, max-age=N` (default 300).",
+    ),
+    Setting(
+        "archive_size",
+        _count,
+        "Entries per RFC 5005 archive document; every feed then links to its complete history (default 0: no archives).",
+    ),
+    Setting(
+        "hub",
+        _hubs,
+        "WebSub hub URL (or a list): feeds link to it, `build --ping` and `serve` notify it of changed feeds.",
+    ),
+    Setting(
+        "id_base",
+        _id_base,
+        "Build default entry ids on this URL instead of `url` + `baseurl` (keep ids when a site moves).",
+    ),
+    Setting(
+        "ids",
+        _ids,
+        "Entry ids by post path (`_posts/x.md`) or URL, or the path of a YAML/JSON/TOML file of them (`feedsmith ids` writes one).",
+    ),
+    Setting("max_bytes", _count, "Largest size of one feed file in bytes (default 0: no limit)."),
+    Setting(
+        "max_bytes_trim",
+        _choice("summary", "oldest"),
+        "How a feed over `max_bytes` is made to fit: `summary` (content becomes the summary, oldest first, then oldest entries go) or `oldest` (oldest entries go).",
+    ),
+    Setting(
+        "feeds",
+        _feeds,
+        "Per-feed `posts_limit`, `excerpt_only`, `formats`: `{site: {...}, categories: {name: {...}}, tags: {name: {...}}}`.",
     ),
     Setting(
         "cache_dir",

@@ -13,10 +13,14 @@ from dataclasses import dataclass, replace
 from types import MappingProxyType
 
 from feeds import names, permalink
-from feeds.config import Config, FeedGroup
+from feeds.config import Config, FeedGroup, FeedOverride
 from feeds.model import FeedKind, FeedSpec, Format, Index, Post, Problem
 
-EXTENSIONS: dict[Format, str] = {"atom": ".xml", "rss": ".rss"}
+EXTENSIONS: dict[Format, str] = {"atom": ".xml", "rss": ".rss", "json": ".json"}
+ARCHIVE_FORMATS: tuple[Format, ...] = (
+    "atom",
+    "rss",
+)  # RFC 5005 speaks Atom (and RSS via atom:link)
 
 
 def _order_key(post: Post) -> tuple[float, str]:
@@ -125,20 +129,68 @@ def _feeds(index: Index, config: Config) -> tuple[list[_Feed], list[Problem]]:
     return distinct, problems
 
 
+def _override(config: Config, feed: _Feed) -> FeedOverride:
+    group = {"site": "site", "category": "categories", "tag": "tags"}[feed.kind]
+    return config.feeds.get(group, {}).get(feed.name or "", FeedOverride())
+
+
+def _archives(feed: _Feed, fmt: Format, base: FeedSpec, config: Config) -> list[FeedSpec]:
+    """RFC 5005 archive documents of one feed: pages of `archive_size`, oldest first.
+
+    Page 1 holds the oldest entries; a page never changes once it is full (unless an old post
+    is deleted or back-dated). The newest page fills up as posts arrive.
+    """
+    size = config.archive_size
+    oldest_first = feed.members[::-1]
+    pages = [oldest_first[i : i + size] for i in range(0, len(oldest_first), size)]
+    stem = feed.atom_path[: -len(".xml")] if feed.atom_path.endswith(".xml") else feed.atom_path
+    paths = [f"{stem}/archive/{n}{EXTENSIONS[fmt]}" for n in range(1, len(pages) + 1)]
+    urls = [permalink.absolute(config.url, config.baseurl, path) for path in paths]
+    specs = []
+    for n, page in enumerate(pages):
+        links = [("current", base.url)]
+        if n > 0:
+            links.append(("prev-archive", urls[n - 1]))
+        if n + 1 < len(pages):
+            links.append(("next-archive", urls[n + 1]))
+        specs.append(
+            replace(
+                base,
+                path=paths[n],
+                url=urls[n],
+                title=f"{base.title} ({n + 1}/{len(pages)})",
+                posts=page[::-1],
+                total=len(page),
+                alternates=(),
+                links=tuple(links) + tuple(("hub", hub) for hub in config.hub),
+                archive=True,
+                immutable=len(page) == size,
+            )
+        )
+    return specs
+
+
 def feed_specs(index: Index, config: Config) -> tuple[tuple[FeedSpec, ...], list[Problem]]:
-    """Every feed the site publishes, in a stable order: site, categories, tags; each format."""
+    """Every feed the site publishes, in a stable order: site, categories, tags; each format.
+
+    With `archive_size`, each Atom and RSS feed is followed by its archive documents.
+    """
     feeds, problems = _feeds(index, config)
-    limit = config.posts_limit
     site_title = config.title or config.url.split("://", 1)[-1]
+    hubs = tuple(("hub", hub) for hub in config.hub)
     specs: list[FeedSpec] = []
     for feed in feeds:
+        own = _override(config, feed)
+        limit = config.posts_limit if own.posts_limit is None else own.posts_limit
+        formats = own.formats or config.formats
         title = site_title if feed.name is None else f"{site_title} | {feed.name}"
         urls = {
             fmt: permalink.absolute(config.url, config.baseurl, format_path(feed.atom_path, fmt))
-            for fmt in config.formats
+            for fmt in formats
         }
-        specs += [
-            FeedSpec(
+        for fmt in formats:
+            archives = config.archive_size > 0 and fmt in ARCHIVE_FORMATS and bool(feed.members)
+            spec = FeedSpec(
                 kind=feed.kind,
                 name=feed.name,
                 format=fmt,
@@ -147,9 +199,12 @@ def feed_specs(index: Index, config: Config) -> tuple[tuple[FeedSpec, ...], list
                 title=title,
                 posts=feed.members[:limit] if limit else feed.members,
                 total=len(feed.members),
-                excerpt_only=config.excerpt_only,
+                excerpt_only=config.excerpt_only if own.excerpt_only is None else own.excerpt_only,
                 alternates=tuple((other, url) for other, url in urls.items() if other != fmt),
+                links=hubs,
             )
-            for fmt in config.formats
-        ]
+            pages = _archives(feed, fmt, spec, config) if archives else []
+            if pages:
+                spec = replace(spec, links=(("prev-archive", pages[-1].url), *hubs))
+            specs += [spec, *pages]
     return tuple(specs), problems

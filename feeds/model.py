@@ -12,15 +12,16 @@ from datetime import datetime
 from typing import Any, Literal
 
 Markup = Literal["markdown", "html"]
-Format = Literal["atom", "rss"]
+Format = Literal["atom", "rss", "json"]
 FeedKind = Literal["site", "category", "tag"]
 Severity = Literal["error", "warning"]
 
-FORMATS: tuple[Format, ...] = ("atom", "rss")
+FORMATS: tuple[Format, ...] = ("atom", "rss", "json")
 
 MEDIA_TYPES: Mapping[str, str] = {
     "atom": "application/atom+xml; charset=utf-8",
     "rss": "application/rss+xml; charset=utf-8",
+    "json": "application/feed+json; charset=utf-8",
     "opml": "text/x-opml; charset=utf-8",
 }
 
@@ -132,6 +133,9 @@ class FeedSpec:
     total: int  # posts in the feed before the limit
     excerpt_only: bool = False
     alternates: tuple[tuple[str, str], ...] = ()  # (format, url) of the same feed
+    links: tuple[tuple[str, str], ...] = ()  # (rel, href): hub, current, prev-archive, next-archive
+    archive: bool = False  # an RFC 5005 archive document
+    immutable: bool = False  # a full archive document: its bytes never change
 
 
 @dataclass(frozen=True, slots=True)

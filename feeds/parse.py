@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from pathlib import PurePosixPath
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import dateutil.parser
@@ -504,13 +505,14 @@ def parse_post(file: SourceFile, config: Config, *, now: datetime) -> Parsed:
         permalink=custom.strip() if custom else None,
         path=_jekyll_path(rel),
     )
-    explicit_id = (_text_field(front, "id", rel) or "").strip()
-    if explicit_id:
-        entry_id = _absolute_id(explicit_id, config)
-    else:
-        entry_id = permalink.absolute(
-            config.url, config.baseurl, permalink.jekyll_id_path(path, slug)
-        )
+    url = permalink.absolute(config.url, config.baseurl, path)
+    entry_id = _entry_id(
+        (_text_field(front, "id", rel) or "").strip(),
+        rel,
+        url,
+        permalink.jekyll_id_path(path, slug),
+        config,
+    )
     lang = _text_field(front, "lang", rel)
     post = Post(
         path=file.path,
@@ -520,7 +522,7 @@ def parse_post(file: SourceFile, config: Config, *, now: datetime) -> Parsed:
         title=_title(front, slug, rel),
         date=when,
         updated=updated,
-        url=permalink.absolute(config.url, config.baseurl, path),
+        url=url,
         id=entry_id,
         slug=slug,
         categories=categories,
@@ -538,6 +540,26 @@ def _jekyll_path(rel: str) -> str:
     """Jekyll's `:path` for a post: its source path without extension, `_posts` left out."""
     stem = rel.rsplit(".", 1)[0]
     return stem.replace("_posts", "", 1) if "_posts/" in stem else stem
+
+
+def _entry_id(explicit: str, rel: str, url: str, id_path: str, config: Config) -> str:
+    """The entry id: front matter `id`, else the `ids` map (by file or URL), else jekyll-feed's.
+
+    jekyll-feed's id is built on `id_base` when one is set, so a site that moves to another
+    host or path keeps the ids its readers already have.
+    """
+    if explicit:
+        return _absolute_id(explicit, config)
+    site_id = permalink.absolute_id(config.url, config.baseurl, id_path)
+    mapped = config.ids.get(rel) or config.ids.get(url) or config.ids.get(site_id)
+    if mapped:
+        return _absolute_id(mapped, config)
+    if config.id_base:
+        parts = urlsplit(config.id_base)
+        return permalink.absolute_id(
+            f"{parts.scheme}://{parts.netloc}", parts.path.rstrip("/"), id_path
+        )
+    return site_id
 
 
 def _absolute_id(value: str, config: Config) -> str:

@@ -36,7 +36,7 @@ from feeds.model import (
 )
 from feeds.parallel import pmap
 from feeds.parse import parse_post
-from feeds.render import feed_updated, render_feed, render_opml, rendered
+from feeds.render import feed_updated, render, render_opml, rendered
 from feeds.write import WriteResult, differences, locked, write_files
 
 Progress = Callable[[str, int, int], None]
@@ -296,9 +296,11 @@ class CachedFeed:
 FeedCache = MutableMapping[str, CachedFeed]
 
 
-def _render_one(context: tuple[Site, Mapping[int, Entry]], spec: FeedSpec) -> bytes:
+def _render_one(
+    context: tuple[Site, Mapping[int, Entry]], spec: FeedSpec
+) -> tuple[bytes, tuple[str, ...]]:
     site, entries = context
-    return render_feed(spec, site.index, entries, site.config)
+    return render(spec, site.index, entries, site.config)
 
 
 def render_feeds(
@@ -340,12 +342,14 @@ def render_feeds(
     )
     problems.extend(entry_problems)
     rendered_bodies = pmap(_render_one, todo, (site, entries), jobs=jobs)
-    for spec, body in zip(todo, rendered_bodies, strict=True):
+    for spec, (body, notes) in zip(todo, rendered_bodies, strict=True):
         bodies[spec.path] = body
+        trimmed = [Problem(spec.path, note) for note in notes]
+        problems.extend(trimmed)
         shown_entries = [entries[i] for i in spec.posts]
         if feed_cache is not None and all(e.complete for e in shown_entries):
             linked = any(e.links is not None for e in shown_entries)
-            warnings = tuple(p for e in shown_entries for p in e.problems)
+            warnings = tuple(p for e in shown_entries for p in e.problems) + tuple(trimmed)
             feed_cache[feed_keys[spec.path]] = CachedFeed(
                 body, site.links.version if linked else None, warnings
             )

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import email.utils
 import hashlib
+import json
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -37,6 +39,8 @@ _XML_BASE = "{http://www.w3.org/XML/1998/namespace}base"
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _MEDIA = "http://search.yahoo.com/mrss/"
 _DC = "http://purl.org/dc/elements/1.1/"
+_FH = "http://purl.org/syndication/history/1.0"
+JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 
 
 def _rfc822(when: datetime) -> str:
@@ -50,8 +54,27 @@ feedgen.feed.formatRFC2822 = _rfc822
 
 
 class _FeedExtension(BaseExtension):  # type: ignore[misc]
+    """Feed-level additions: RFC 5005 `fh:archive`, and RSS's `atom:link`s besides `self`."""
+
+    def __init__(self) -> None:
+        self.spec: FeedSpec | None = None
+
     def extend_ns(self) -> dict[str, str]:
-        return {"media": _MEDIA, "dc": _DC}
+        return {"media": _MEDIA, "dc": _DC, "fh": _FH}
+
+    def extend_atom(self, feed: Any) -> Any:
+        if self.spec is not None and self.spec.archive:
+            etree.SubElement(feed, f"{{{_FH}}}archive")
+        return feed
+
+    def extend_rss(self, rss: Any) -> Any:
+        channel = rss.find("channel")
+        if self.spec is not None and channel is not None:
+            for rel, href in self.spec.links:
+                etree.SubElement(channel, f"{{{_ATOM}}}link", href=xml_safe(href), rel=rel)
+            if self.spec.archive:
+                etree.SubElement(channel, f"{{{_FH}}}archive")
+        return rss
 
 
 class _EntryExtension(BaseEntryExtension):  # type: ignore[misc]
@@ -125,12 +148,90 @@ def feed_updated(spec: FeedSpec, index: Index) -> datetime:
     return max((index.posts[i].updated for i in spec.posts), default=EPOCH)
 
 
-def render_feed(
+def render(
     spec: FeedSpec, index: Index, entries: Mapping[int, Entry], config: Config
+) -> tuple[bytes, tuple[str, ...]]:
+    """One feed document in its format, made to fit `max_bytes`; and what fitting it took.
+
+    `entries` must hold an Entry for every post in `spec.posts`.
+    """
+    body = _document(spec, index, entries, config, frozenset())
+    limit = config.max_bytes
+    if not limit or len(body) <= limit:
+        return body, ()
+    oldest_first = spec.posts[::-1]
+    if config.max_bytes_trim == "summary":
+        # The fewest oldest entries shown as summaries, then, if that is not enough, the oldest go.
+        low, high = 1, len(oldest_first)
+        all_summaries = _document(spec, index, entries, config, frozenset(oldest_first))
+        if len(all_summaries) <= limit:
+            while low < high:
+                middle = (low + high) // 2
+                fits = (
+                    len(_document(spec, index, entries, config, frozenset(oldest_first[:middle])))
+                    <= limit
+                )
+                low, high = (low, middle) if fits else (middle + 1, high)
+            body = _document(spec, index, entries, config, frozenset(oldest_first[:low]))
+            return body, (
+                f"{len(body)} bytes after showing the {low} oldest entries as summaries (max_bytes {limit})",
+            )
+        kept, note = _drop_oldest(spec, index, entries, config, frozenset(spec.posts))
+        return kept, (f"all entries as summaries and {note}",)
+    kept, note = _drop_oldest(spec, index, entries, config, frozenset())
+    return kept, (note,)
+
+
+def _drop_oldest(
+    spec: FeedSpec,
+    index: Index,
+    entries: Mapping[int, Entry],
+    config: Config,
+    summaries: frozenset[int],
+) -> tuple[bytes, str]:
+    """The most newest entries that fit `max_bytes` (at least none)."""
+    limit = config.max_bytes
+    low, high = 0, len(spec.posts)
+    while low < high:
+        middle = (low + high + 1) // 2
+        fits = (
+            len(
+                _document(
+                    replace(spec, posts=spec.posts[:middle]), index, entries, config, summaries
+                )
+            )
+            <= limit
+        )
+        low, high = (middle, high) if fits else (low, middle - 1)
+    body = _document(replace(spec, posts=spec.posts[:low]), index, entries, config, summaries)
+    dropped = len(spec.posts) - low
+    over = " (still over max_bytes)" if len(body) > limit else ""
+    return body, f"the {dropped} oldest entries left out to fit max_bytes {limit}{over}"
+
+
+def _document(
+    spec: FeedSpec,
+    index: Index,
+    entries: Mapping[int, Entry],
+    config: Config,
+    summaries: frozenset[int],
 ) -> bytes:
-    """One feed document. `entries` must hold an Entry for every post in `spec.posts`."""
+    if spec.format == "json":
+        return render_json(spec, index, entries, config, summaries)
+    return render_feed(spec, index, entries, config, summaries)
+
+
+def render_feed(
+    spec: FeedSpec,
+    index: Index,
+    entries: Mapping[int, Entry],
+    config: Config,
+    summaries: frozenset[int] = frozenset(),
+) -> bytes:
+    """One Atom or RSS document; the posts in `summaries` get no full content."""
     fg = FeedGenerator()
     fg.register_extension("feedsmith", _FeedExtension, _EntryExtension)
+    fg.feedsmith.spec = spec
     updated = feed_updated(spec, index)
     fg.id(spec.url)
     fg.title(xml_safe(spec.title) or config.url)
@@ -151,11 +252,17 @@ def render_feed(
     fg.link(href=spec.url, rel="self", type=MEDIA_TYPES[spec.format].split(";")[0])
     for fmt, url in spec.alternates:
         fg.link(href=url, rel="alternate", type=MEDIA_TYPES[fmt].split(";")[0])
+    if spec.format == "atom":  # RSS gets these from the extension (feedgen writes only self)
+        for rel, href in spec.links:
+            fg.link(href=xml_safe(href), rel=rel)
     # Last, because RSS takes the channel <link> from the last link added.
     fg.link(href=config.site_url, rel="alternate", type="text/html")
 
     for i in spec.posts:
-        _add_entry(fg, index.posts[i], entries[i], config, excerpt_only=spec.excerpt_only)
+        excerpt_only = spec.excerpt_only or i in summaries
+        _add_entry(
+            fg, index.posts[i], entries[i], config, excerpt_only=excerpt_only, forced=i in summaries
+        )
 
     if spec.format == "atom":
         body: bytes = fg.atom_str(pretty=True, encoding="utf-8", xml_declaration=True)
@@ -165,10 +272,16 @@ def render_feed(
 
 
 def _add_entry(
-    fg: FeedGenerator, post: Post, entry: Entry, config: Config, *, excerpt_only: bool
+    fg: FeedGenerator,
+    post: Post,
+    entry: Entry,
+    config: Config,
+    *,
+    excerpt_only: bool,
+    forced: bool = False,
 ) -> None:
     fe = fg.add_entry(order="append")
-    title = xml_safe(post.title or entry.title or post.slug or post.date.date().isoformat())
+    title = entry_title(post, entry)
     fe.guid(post.id, permalink=post.id == post.url)  # also the Atom id
     fe.title(title)
     fe.link(href=post.url, rel="alternate")
@@ -181,14 +294,100 @@ def _add_entry(
         fe.author(_person(author))
     if entry.summary:
         fe.summary(xml_safe(entry.summary))  # also the RSS description
-    show_content = not (post.excerpt_only if post.excerpt_only is not None else excerpt_only)
-    if show_content and entry.content:
+    if _shows_content(post, entry, excerpt_only=excerpt_only, forced=forced):
         fe.content(xml_safe(entry.content), type="html")
     names = list(dict.fromkeys([*post.categories, *post.tags]))
     if names:
         fe.category([{"term": xml_safe(name)} for name in names])
     ext = fe.feedsmith
     ext.post, ext.entry, ext.author, ext.title = post, entry, author, title
+
+
+def entry_title(post: Post, entry: Entry) -> str:
+    return xml_safe(post.title or entry.title or post.slug or post.date.date().isoformat())
+
+
+def _shows_content(post: Post, entry: Entry, *, excerpt_only: bool, forced: bool) -> bool:
+    """Full content unless the feed, the post (`feed: {excerpt_only}`) or max_bytes says no."""
+    own = post.excerpt_only if post.excerpt_only is not None else excerpt_only
+    return bool(entry.content) and not own and not forced
+
+
+def _iso(when: datetime) -> str:
+    return when.isoformat()
+
+
+def render_json(
+    spec: FeedSpec,
+    index: Index,
+    entries: Mapping[int, Entry],
+    config: Config,
+    summaries: frozenset[int] = frozenset(),
+) -> bytes:
+    """A JSON Feed 1.1 document: the same entries and content model as the Atom feed."""
+    author = _site_author(config)
+    feed: dict[str, Any] = {
+        "version": JSON_FEED_VERSION,
+        "title": xml_safe(spec.title) or config.url,
+        "home_page_url": config.site_url,
+        "feed_url": spec.url,
+    }
+    if config.description:
+        feed["description"] = xml_safe(config.description)
+    if config.icon:
+        feed["icon"] = _absolute(config.icon, config)
+    if config.logo:
+        feed["favicon"] = _absolute(config.logo, config)
+    feed["authors"] = [_json_person(author)]
+    if config.lang:
+        feed["language"] = config.lang
+    hubs = [href for rel, href in spec.links if rel == "hub"]
+    if hubs:
+        feed["hubs"] = [{"type": "WebSub", "url": hub} for hub in hubs]
+    feed["items"] = [
+        _json_item(
+            index.posts[i],
+            entries[i],
+            author,
+            excerpt_only=spec.excerpt_only,
+            forced=i in summaries,
+        )
+        for i in spec.posts
+    ]
+    return (json.dumps(feed, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def _json_item(
+    post: Post, entry: Entry, site_author: Author, *, excerpt_only: bool, forced: bool
+) -> dict[str, Any]:
+    item: dict[str, Any] = {"id": post.id, "url": post.url}
+    if entry.source:
+        item["external_url"] = xml_safe(entry.source)
+    item["title"] = entry_title(post, entry)
+    if _shows_content(post, entry, excerpt_only=excerpt_only, forced=forced):
+        item["content_html"] = xml_safe(entry.content)
+    else:
+        item["content_text"] = xml_safe(entry.summary)
+    if entry.summary:
+        item["summary"] = xml_safe(entry.summary)
+    if post.image:
+        item["image"] = post.image
+    item["date_published"] = _iso(post.date)
+    item["date_modified"] = _iso(post.updated)
+    item["authors"] = [_json_person(post.author or site_author)]
+    names = list(dict.fromkeys([*post.categories, *post.tags]))
+    if names:
+        item["tags"] = [xml_safe(name) for name in names]
+    if post.lang:
+        item["language"] = post.lang
+    return item
+
+
+def _json_person(author: Author) -> dict[str, str]:
+    person = {"name": xml_safe(author.name)}
+    if author.uri:
+        person["url"] = xml_safe(author.uri)
+    return person
 
 
 def render_opml(specs: Sequence[FeedSpec], config: Config) -> bytes:
@@ -204,6 +403,8 @@ def render_opml(specs: Sequence[FeedSpec], config: Config) -> bytes:
     labels = {"site": "Site", "category": "Categories", "tag": "Tags"}
     groups: dict[str, Any] = {}
     for spec in specs:
+        if spec.archive:
+            continue
         parent = body
         if spec.kind != "site":
             if spec.kind not in groups:

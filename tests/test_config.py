@@ -401,7 +401,7 @@ def test_errors_inside_jekyll_feed_section_name_the_feed_key(
             {"baseurl": "https://x/blog"}, "baseurl", "a path such as /blog", id="baseurl"
         ),
         pytest.param({"timezone": "Mars/Base"}, "timezone", "unknown time zone", id="timezone"),
-        pytest.param({"formats": ["atom", "json"]}, "formats", "drawn from", id="formats-json"),
+        pytest.param({"formats": ["atom", "xml"]}, "formats", "drawn from", id="formats-xml"),
         pytest.param({"formats": []}, "formats", "drawn from", id="formats-empty"),
         pytest.param({"permalink": "blog"}, "permalink", "pattern like", id="permalink"),
         pytest.param({"path": "../feed.xml"}, "path", "inside the output folder", id="path-escape"),

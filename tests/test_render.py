@@ -6,6 +6,7 @@ lxml's strict parser (XPath) and with feedparser (`parse_feed` fails on bozo).
 
 from __future__ import annotations
 
+import json
 import locale
 import os
 from collections.abc import Callable, Iterator
@@ -596,7 +597,10 @@ def test_opml_lists_every_feed_with_its_title(opml_site: tuple[etree._Element, P
         feed = parse_feed(path).feed
         self_url = next(link.href for link in feed.links if link.rel == "self")
         feeds[self_url] = feed.title
-    assert len(feeds) == 8
+    for path in sorted(p for p in out.rglob("*.json") if not p.name.startswith(".")):
+        document = json.loads(path.read_bytes())
+        feeds[document["feed_url"]] = document["title"]
+    assert len(feeds) == 12
     assert set(listed) == set(feeds)
     for url, title in feeds.items():
         assert listed[url].get("text") == title

@@ -576,7 +576,7 @@ def evil_pages(client: TestClient) -> dict[str, BeautifulSoup]:
         response = client.get(quote(href))
         assert response.status_code == 200, href
         pages[href] = soup_of(response)
-    assert len(pages) == 9  # the index and a preview of each of the 8 feeds
+    assert len(pages) == 13  # the index and a preview of each of the 12 feeds (Atom, RSS, JSON)
     return pages
 
 

@@ -107,7 +107,10 @@ def test_plain_text_decodes_entities_once(html: str, expected: str) -> None:
     assert plain_text(html) == expected
 
 
-@pytest.mark.parametrize("escaped", ["&lt;script&gt;x&lt;/script&gt;", "&lt;img src=x onerror=alert(1)&gt;x", "&amp;lt;b&amp;gt;x"])
+@pytest.mark.parametrize(
+    "escaped",
+    ["&lt;script&gt;x&lt;/script&gt;", "&lt;img src=x onerror=alert(1)&gt;x", "&amp;lt;b&amp;gt;x"],
+)
 def test_plain_text_never_yields_markup_a_reader_could_render(escaped: str) -> None:
     """Escaped markup is removed too: a title or summary never carries a tag, decoded or not."""
     assert "<" not in plain_text(escaped).replace("&lt;", "")
