@@ -16,11 +16,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+import yaml
+
 from feeds import __version__
 from feeds.config import DEFAULT_OUTPUT, DEFAULT_SOURCE, load_config
 from feeds.errors import ConfigError, FeedsError
 from feeds.model import BuildReport
-from feeds.pipeline import build
+from feeds.pipeline import build, read_site
+from feeds.render import render_links
+from feeds.websub import publish
 
 # How `serve` hands its options to each uvicorn worker process (read by server.app).
 ENV_SOURCE, ENV_CONFIG, ENV_RELOAD, ENV_OVERRIDES = (
@@ -107,6 +111,27 @@ def _parser() -> argparse.ArgumentParser:
         help="exit 1 when any post is skipped or any warning is given",
     )
     b.add_argument(
+        "--ping", action="store_true", help="tell the configured WebSub hubs which feeds changed"
+    )
+    b.add_argument(
+        "--links-include",
+        type=Path,
+        metavar="FILE",
+        help="also write the feeds' <link rel=alternate> tags as a Jekyll include (e.g. SITE/_includes/feedsmith-links.html)",
+    )
+    b.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="build from scratch without reading or writing the cache",
+    )
+    b.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        metavar="N",
+        help="processes for large builds (default: one per core)",
+    )
+    b.add_argument(
         "--check",
         action="store_true",
         help="write nothing; exit 1 if OUT is not what a build would write",
@@ -150,6 +175,29 @@ def _parser() -> argparse.ArgumentParser:
         "--future", action="store_true", default=None, help="publish posts dated in the future"
     )
     s.add_argument("--drafts", action="store_true", default=None, help="publish drafts")
+    s.add_argument(
+        "--limit-concurrency",
+        type=int,
+        metavar="N",
+        help="answer 503 beyond N simultaneous connections (per worker; default: no limit)",
+    )
+    for name, text in (
+        ("links", "print the <link rel=alternate> autodiscovery tags of every feed"),
+        ("ids", "print every post's entry id by file, for the `ids` setting (before a site moves)"),
+    ):
+        sub = commands.add_parser(name, help=text, description=text)
+        sub.add_argument(
+            "source",
+            nargs="?",
+            type=Path,
+            default=DEFAULT_SOURCE,
+            help=f"a Jekyll site root or a folder of posts (default: {DEFAULT_SOURCE}/)",
+        )
+        sub.add_argument(
+            "-c", "--config", type=Path, metavar="CONFIG", help="a feedsmith.toml or _config.yml"
+        )
+        sub.add_argument("--url", help="the site's public URL, overriding the configuration")
+        sub.set_defaults(future=None, drafts=None)
     s.add_argument(
         "--get",
         metavar="PATH",
@@ -207,18 +255,62 @@ def _build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     config = load_config(
         args.source, config_file=args.config, output=args.output, overrides=_overrides(args)
     )
+    if args.jobs is not None and args.jobs < 1:
+        raise ConfigError("--jobs", "must be at least 1")
     progress = _Progress(err, enabled=not args.quiet)
     try:
-        report = build(config, check=args.check, progress=progress)
+        report = build(
+            config,
+            check=args.check,
+            progress=progress,
+            jobs=args.jobs,
+            use_cache=not args.no_cache,
+            links_include=args.links_include,
+        )
     finally:
         progress.clear()
     _report(report, args, out, err)
+    if args.links_include is not None and not args.check and not args.quiet:
+        out.write(f"links: {args.links_include} is up to date\n")
+    if args.ping and not args.check:
+        _ping(config.hub, report.changed, out, err, quiet=args.quiet)
     if args.check and report.check_failed:
         for rel in report.check_failed:
             err.write(f"{rel}: differs from what a build would write\n")
         return EXIT_PROBLEMS
     if args.strict and report.problems:
         return EXIT_PROBLEMS
+    return EXIT_OK
+
+
+def _ping(
+    hubs: tuple[str, ...], urls: tuple[str, ...], out: TextIO, err: TextIO, *, quiet: bool
+) -> None:
+    """WebSub publish for the changed feeds; a hub that cannot be reached is only reported."""
+    if not hubs:
+        err.write("feedsmith: --ping: no hub configured (set `hub`)\n")
+        return
+    failures = publish(hubs, urls)
+    for problem in failures:
+        err.write(f"{problem.where}: warning: {problem.reason}\n")
+    if not quiet:
+        out.write(
+            f"ping: {len(urls)} changed feed(s) sent to {len(hubs)} hub(s), {len(failures)} failed\n"
+        )
+
+
+def _links(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    config = load_config(args.source, config_file=args.config, overrides=_overrides(args))
+    out.write(render_links(read_site(config).specs))
+    return EXIT_OK
+
+
+def _ids(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    config = load_config(args.source, config_file=args.config, overrides=_overrides(args))
+    site = read_site(config)
+    ids = {post.rel: post.id for post in sorted(site.index.posts, key=lambda p: p.rel)}
+    out.write("# Entry ids by post file, for the `ids` setting: keeps them when the site moves.\n")
+    out.write(yaml.safe_dump(ids, allow_unicode=True, sort_keys=False, width=1000))
     return EXIT_OK
 
 
@@ -248,6 +340,7 @@ def _serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         host=args.host,
         port=args.port,
         workers=args.workers,
+        limit_concurrency=args.limit_concurrency,
         log_level="info",
         server_header=False,
     )
@@ -278,7 +371,8 @@ def main(
     except SystemExit as exc:  # argparse exits 2 on usage errors, 0 for --help
         return int(exc.code or 0)
     try:
-        return _serve(args, out, err) if args.command == "serve" else _build(args, out, err)
+        command = {"serve": _serve, "links": _links, "ids": _ids}.get(args.command, _build)
+        return command(args, out, err)
     except ConfigError as exc:
         err.write(f"feedsmith: configuration error: {exc}\n")
         return EXIT_USAGE

@@ -158,6 +158,7 @@ class BuildReport:
     seconds: float
     check_failed: tuple[str, ...] = ()  # with --check: the files that differ
     held_back: Mapping[str, int] = field(default_factory=dict)  # reason -> posts not published
+    changed: tuple[str, ...] = ()  # URLs of the feeds whose bytes changed (for WebSub)
 
     @property
     def errors(self) -> tuple[Problem, ...]:

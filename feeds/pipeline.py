@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 from feeds import markup
 from feeds.cache import Cache
@@ -36,8 +37,8 @@ from feeds.model import (
 )
 from feeds.parallel import pmap
 from feeds.parse import parse_post
-from feeds.render import feed_updated, render, render_opml, rendered
-from feeds.write import WriteResult, differences, locked, write_files
+from feeds.render import feed_updated, render, render_links_include, render_opml, rendered
+from feeds.write import WriteResult, differences, locked, write_files, write_text_atomically
 
 Progress = Callable[[str, int, int], None]
 CACHE_FOLDER = ".feedsmith-cache"
@@ -427,6 +428,7 @@ def build(
     progress: Progress = _quiet,
     jobs: int | None = None,
     use_cache: bool = True,
+    links_include: Path | None = None,
 ) -> BuildReport:
     """Build every feed of `config.source` into `config.output` (or, with `check`, compare)."""
     started = time.perf_counter()
@@ -460,6 +462,8 @@ def build(
         else:
             mismatched = []
             result = write_files(config.output, files, digests)
+            if links_include is not None:  # a file the user named, outside OUT on purpose
+                write_text_atomically(links_include, render_links_include(site.specs))
     return BuildReport(
         posts_read=len(site.files),
         posts_published=len(site.index.posts),
@@ -470,4 +474,5 @@ def build(
         seconds=time.perf_counter() - started,
         check_failed=tuple(mismatched),
         held_back=site.held_back,
+        changed=tuple(spec.url for spec in site.specs if spec.path in set(result.written)),
     )

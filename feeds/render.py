@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import email.utils
 import hashlib
+import html
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -430,3 +431,61 @@ def rendered(
     return RenderedFeed(
         path=path, body=body, etag=etag_of(body), last_modified=last_modified, media_type=media_type
     )
+
+
+def _link_tag(spec: FeedSpec) -> str:
+    media = MEDIA_TYPES[spec.format].split(";")[0]
+    title = html.escape(f"{spec.title} ({spec.format.upper()})")
+    return f'<link rel="alternate" type="{media}" title="{title}" href="{html.escape(spec.url)}">'
+
+
+def render_links(specs: Sequence[FeedSpec]) -> str:
+    """Autodiscovery `<link rel="alternate">` tags: the site feeds, then each category and tag."""
+    lines: list[str] = []
+    current: tuple[str, str | None] | None = None
+    for spec in specs:
+        if spec.archive:
+            continue
+        if (spec.kind, spec.name) != current:
+            current = (spec.kind, spec.name)
+            label = "site" if spec.name is None else f"{spec.kind} {spec.name}"
+            lines.append(f"<!-- {html.escape(label).replace('--', '- -')} -->")
+        lines.append(_link_tag(spec))
+    return "\n".join(lines) + "\n"
+
+
+def _liquid_string(text: str) -> str | None:
+    """A Liquid string literal for `text` (Liquid has no escapes), or None if there is none."""
+    if '"' not in text:
+        return f'"{text}"'
+    if "'" not in text:
+        return f"'{text}'"
+    return None
+
+
+def render_links_include(specs: Sequence[FeedSpec]) -> str:
+    """A Jekyll include (`{% include feedsmith-links.html %}` in the `<head>`): the site feeds
+    always, and a category's or tag's feeds on its own page (`page.category` / `page.tag`)."""
+    feeds = [spec for spec in specs if not spec.archive]
+    out = [
+        "{%- comment -%} Feed autodiscovery, written by feedsmith: do not edit. {%- endcomment -%}"
+    ]
+    out += [_link_tag(spec) for spec in feeds if spec.kind == "site"]
+    for kind, variable in (("category", "page.category"), ("tag", "page.tag")):
+        names = list(
+            dict.fromkeys(
+                spec.name for spec in feeds if spec.kind == kind and spec.name is not None
+            )
+        )
+        cases = []
+        for name in names:
+            literal = _liquid_string(name)
+            if literal is None:
+                continue  # a name with both quote kinds cannot be written in Liquid
+            tags = "\n".join(
+                _link_tag(spec) for spec in feeds if spec.kind == kind and spec.name == name
+            )
+            cases.append(f"{{%- when {literal} %}}\n{tags}")
+        if cases:
+            out.append(f"{{%- case {variable} -%}}\n" + "\n".join(cases) + "\n{%- endcase %}")
+    return "\n".join(out) + "\n"

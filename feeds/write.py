@@ -183,3 +183,11 @@ def differences(out: Path, files: Mapping[str, bytes]) -> list[str]:
     stale = sorted(set(read_manifest(out)) - set(files))
     problems += [f"{rel} (no longer produced)" for rel in stale if (out / rel).is_file()]
     return problems
+
+
+def write_text_atomically(path: Path, text: str) -> None:
+    """One file the user named (a Jekyll include), written the same atomic way as the feeds."""
+    if path.is_symlink():
+        raise OutputError(f"refusing to write {path}: it is a symlink")
+    if not (path.is_file() and path.read_text(encoding="utf-8", errors="replace") == text):
+        _atomic_write(path, text.encode("utf-8"))

@@ -50,9 +50,10 @@ def index_page(site: Site) -> bytes:
     """Every feed with its title, entry count and last update; autodiscovery for each."""
     config = site.config
     title = config.title or "Feeds"
-    head = "".join(_alternate(spec) for spec in site.specs)
+    feeds = [spec for spec in site.specs if not spec.archive]
+    head = "".join(_alternate(spec) for spec in feeds)
     groups: dict[str, list[FeedSpec]] = {}
-    for spec in site.specs:
+    for spec in feeds:
         groups.setdefault(spec.kind, []).append(spec)
     sections = []
     labels = {"site": "Site", "category": "Categories", "tag": "Tags"}
@@ -77,7 +78,7 @@ def index_page(site: Site) -> bytes:
             f"<th class=n>updated</th><th>formats</th></tr>{''.join(rows)}</table>"
         )
     intro = f"<p class=muted>{escape(config.description)}</p>" if config.description else ""
-    body = f"<h1>{escape(title)}</h1>{intro}<p>{len(site.index.posts)} posts in {len(site.specs)} feeds.</p>{''.join(sections)}"
+    body = f"<h1>{escape(title)}</h1>{intro}<p>{len(site.index.posts)} posts in {len(feeds)} feeds.</p>{''.join(sections)}"
     return _page(title, head, body)
 
 

@@ -24,8 +24,17 @@ import zstandard
 from feeds.config import Config, load_config
 from feeds.errors import FeedsError
 from feeds.model import MEDIA_TYPES, Entry, FeedSpec, RenderedFeed
-from feeds.pipeline import FeedCache, Site, make_entries, read_site, render_feeds
+from feeds.pipeline import (
+    FeedCache,
+    Site,
+    entry_key,
+    feed_key,
+    make_entries,
+    read_site,
+    render_feeds,
+)
 from feeds.render import feed_updated, render_opml, rendered
+from feeds.websub import publish
 from server import pages
 from server.conditional import http_date
 
@@ -101,15 +110,28 @@ class Representation:
     headers_304: tuple[tuple[bytes, bytes], ...]  # the validators and caching headers only
 
 
-def represent(feed: RenderedFeed, coding: str, *, max_age: int) -> Representation:
-    """A rendered file as sent with one content coding, with its own strong ETag."""
+IMMUTABLE = "public, max-age=31536000, immutable"  # a full RFC 5005 archive never changes
+
+
+def represent(
+    feed: RenderedFeed, coding: str, *, max_age: int, spec: FeedSpec | None = None
+) -> Representation:
+    """A rendered file as sent with one content coding, with its own strong ETag.
+
+    A full archive document is cacheable for a year; a feed with WebSub hubs says so in `Link`.
+    """
     body = _compress(feed.body, coding)
     etag = feed.etag if coding == "identity" else f'{feed.etag[:-1]}-{coding}"'
+    caching = IMMUTABLE if spec is not None and spec.immutable else f"public, max-age={max_age}"
     common = [
         (b"etag", etag.encode("latin-1")),
-        (b"cache-control", f"public, max-age={max_age}".encode("latin-1")),
+        (b"cache-control", caching.encode("latin-1")),
         (b"vary", b"Accept-Encoding"),
     ]
+    hubs = [href for rel, href in spec.links if rel == "hub"] if spec is not None else []
+    if spec is not None and hubs:
+        links = ", ".join([*(f'<{hub}>; rel="hub"' for hub in hubs), f'<{spec.url}>; rel="self"'])
+        common.append((b"link", links.encode("latin-1")))
     if feed.last_modified is not None:
         common.append((b"last-modified", http_date(feed.last_modified).encode("latin-1")))
     full = [
@@ -163,7 +185,9 @@ class Snapshot:
         feed = self.file(path)
         if feed is None:
             return None
-        prepared = represent(feed, coding, max_age=self.config.cache_max_age)
+        prepared = represent(
+            feed, coding, max_age=self.config.cache_max_age, spec=self.routes.get(path)
+        )
         self._variants[(path, coding)] = prepared
         return prepared
 
@@ -202,6 +226,34 @@ class Snapshot:
         return None
 
 
+def feed_keys(site: Site) -> dict[str, str]:
+    """Every feed's content key: equal keys, equal bytes (archive documents included)."""
+    fingerprint = site.config.fingerprint()
+    shown = {i for spec in site.specs for i in spec.posts}
+    keys = {i: entry_key(site.index.posts[i], fingerprint) for i in shown}
+    return {
+        spec.path: feed_key(site, spec, keys, fingerprint) + site.links.version
+        for spec in site.specs
+    }
+
+
+def changed_feeds(old: Site, new: Site) -> list[str]:
+    """URLs of the feeds whose bytes a reload changed: the ones a WebSub hub must hear about."""
+    before, after = feed_keys(old), feed_keys(new)
+    return [spec.url for spec in new.specs if before.get(spec.path) != after[spec.path]]
+
+
+def ping_in_background(hubs: tuple[str, ...], urls: list[str]) -> None:
+    """Notify the hubs without holding up the reload; failures are logged, never raised."""
+
+    def run() -> None:
+        for problem in publish(hubs, urls):
+            log.warning("WebSub: %s", problem)
+        log.info("WebSub: %d changed feed(s) sent to %d hub(s)", len(urls), len(hubs))
+
+    threading.Thread(target=run, name="websub-ping", daemon=True).start()
+
+
 def _newest(site: Site) -> datetime | None:
     return max((p.updated for p in site.index.posts), default=None)
 
@@ -215,8 +267,10 @@ class FeedStore:
         *,
         reread_config: Callable[[], Config] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        pinger: Callable[[tuple[str, ...], list[str]], None] | None = None,
     ) -> None:
         self.clock = clock
+        self.pinger = pinger or ping_in_background
         self.reread_config = reread_config
         site = read_site(config, now=clock())
         size = max(64, 4 * sum(len(s.posts) for s in site.specs))
@@ -250,6 +304,10 @@ class FeedStore:
                     log.warning("%s", problem)
             new = Snapshot(site, self.entries, self.feeds, generation=old.generation + 1)
             self.snapshot = new  # one reference assignment: requests see old or new, never both
+            if config.hub:
+                changed = changed_feeds(old.site, new.site)
+                if changed:
+                    self.pinger(config.hub, changed)
             return new
 
 
