@@ -78,8 +78,37 @@ class _FrontMatter(YAMLHandler):
     """python-frontmatter's YAML handler with the safe, timestamp-preserving loaders."""
 
     def load(self, fm: str, **kwargs: object) -> Any:
-        loader = _CountingLoader if ("*" in fm or "<<" in fm) else _FastLoader
-        return yaml.load(fm, Loader=loader)  # noqa: S506 - both loaders derive from SafeLoader
+        if "*" in fm or "<<" in fm:
+            value = yaml.load(fm, Loader=_CountingLoader)  # noqa: S506 - a SafeLoader
+            _check_expansion(value)
+            return value
+        try:
+            return yaml.load(fm, Loader=_FastLoader)  # noqa: S506 - a SafeLoader
+        except yaml.YAMLError:
+            # libyaml refuses some escapes the YAML spec allows ("\ud800"): ask the Python reader
+            # before calling the front matter broken.
+            return yaml.load(fm, Loader=_CountingLoader)  # noqa: S506
+
+
+MAX_EXPANDED = 100_000  # values a front matter may hold once its aliases are expanded
+
+
+def _check_expansion(value: Any) -> None:
+    """Refuse aliases that multiply: 30 levels of `[*a, *a]` are 2**31 strings when walked."""
+    seen = 0
+    todo = [value]
+    while todo:
+        item = todo.pop()
+        seen += 1
+        if seen > MAX_EXPANDED:
+            raise yaml.YAMLError(
+                f"aliases expand to more than {MAX_EXPANDED} values (an alias bomb?)"
+            )
+        if isinstance(item, dict):
+            todo.extend(item.keys())
+            todo.extend(item.values())
+        elif isinstance(item, list):
+            todo.extend(item)
 
 
 _HANDLER = _FrontMatter()
@@ -362,12 +391,13 @@ def _author(value: Any, rel: str) -> Author | None:
         email = value.get("email")
         uri = value.get("uri") or value.get("url")
         return Author(
-            name=clean_name(name),
-            email=clean_name(str(email)) if email else None,
+            name=clean_name(plain_text(name)),
+            email=clean_name(plain_text(str(email))) if email else None,
             uri=str(uri).strip() if uri else None,
         )
     if isinstance(value, (str, int)):
-        return Author(name=clean_name(str(value))) if clean_name(str(value)) else None
+        name = clean_name(plain_text(str(value)))
+        return Author(name=name) if name else None
     raise PostError(rel, f"author: expected a name or a mapping, got {_shape(value)}")
 
 

@@ -13,6 +13,7 @@ _XML_ILLEGAL = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff
 _TAG = re.compile(r"<[/!?]?[A-Za-z][^>]*>|<!--.*?-->", re.DOTALL)
 # Tags that separate words when markup is removed; inline tags (<b>, <a>, <span>) do not:
 # `上海<b>临港</b>` is one word.
+_ESCAPED_TAG = re.compile(r"&(?:amp;)*lt;[/!?]?[A-Za-z].*?&(?:amp;)*gt;", re.DOTALL)
 _BLOCK_TAG = re.compile(
     r"<(?:/?(?:p|div|br|hr|li|ul|ol|dl|dt|dd|h[1-6]|tr|td|th|table|thead|tbody|blockquote|pre"
     r"|section|article|header|footer|figure|figcaption|center|address)\b)[^>]*>",
@@ -33,8 +34,9 @@ def plain_text(text: str) -> str:
     """Markup-free, single-spaced text: tags dropped, entities decoded, XML-safe."""
     if "<" in text or "&" in text:
         text = html.unescape(_TAG.sub("", _BLOCK_TAG.sub(" ", text)))
-        # `&lt;script&gt;` decodes to a tag: text that a reader might render as markup goes too.
-        text = _TAG.sub("", text)
+        # `&lt;script&gt;` decodes to a tag and `&amp;lt;script&amp;gt;` to escaped markup: both
+        # go, so no markup a reader might render survives in any encoding. `1 &lt; 2` stays.
+        text = _ESCAPED_TAG.sub("", _TAG.sub("", text))
     return " ".join(xml_safe(text).split())
 
 
