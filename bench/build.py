@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from archive import make_archive  # noqa: E402 - the sibling script
+from archive import make_archive
 
 ROOT = Path(__file__).resolve().parent.parent
 HUGO_CONFIG = """baseURL = "https://finews.withounder.com/"
