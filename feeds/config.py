@@ -676,6 +676,7 @@ def _apply(
     *,
     strict: bool = True,
     prefix: str = "",
+    base: Path | None = None,
 ) -> None:
     if strict:
         _reject_unknown("", raw, SETTING_KEYS, origin=origin)
@@ -683,8 +684,11 @@ def _apply(
         setting = _BY_KEY.get(key)
         if setting is None:
             continue
+        given = value
+        if key == "ids" and isinstance(value, str) and value and base is not None:
+            given = str(base / value)  # an ids file sits with the site, not where one runs
         try:
-            values[setting.field] = setting.check(key, value)
+            values[setting.field] = setting.check(key, given)
         except ConfigError as exc:
             raise ConfigError(f"{prefix}{exc.key}", exc.reason, origin=origin) from exc
 
@@ -736,7 +740,7 @@ def load_config(
                     "expected a mapping of feedsmith settings",
                     origin=str(jekyll_config),
                 )
-            _apply(values, section, f"{jekyll_config} (feedsmith:)")
+            _apply(values, section, f"{jekyll_config} (feedsmith:)", base=source)
 
     own = config_file or (source / "feedsmith.toml")
     if config_file is not None and not config_file.is_file():
@@ -745,7 +749,7 @@ def load_config(
         raw = _read_yaml(own) if own.suffix in (".yml", ".yaml") else _read_toml(own)
         if own.suffix in (".yml", ".yaml") and isinstance(raw.get("feedsmith"), Mapping):
             raw = raw["feedsmith"]
-        _apply(values, raw, str(own))
+        _apply(values, raw, str(own), base=own.parent)
         site_vars = {**site_vars, **raw}
 
     if overrides:

@@ -138,11 +138,14 @@ def _archives(feed: _Feed, fmt: Format, base: FeedSpec, config: Config) -> list[
     """RFC 5005 archive documents of one feed: pages of `archive_size`, oldest first.
 
     Page 1 holds the oldest entries; a page never changes once it is full (unless an old post
-    is deleted or back-dated). The newest page fills up as posts arrive.
+    is deleted or back-dated). The newest page is never full — it may be empty — so every full
+    page already links `next-archive` to its successor and is never rewritten for it.
     """
     size = config.archive_size
     oldest_first = feed.members[::-1]
     pages = [oldest_first[i : i + size] for i in range(0, len(oldest_first), size)]
+    if len(pages[-1]) == size:
+        pages.append(())
     stem = feed.atom_path[: -len(".xml")] if feed.atom_path.endswith(".xml") else feed.atom_path
     paths = [f"{stem}/archive/{n}{EXTENSIONS[fmt]}" for n in range(1, len(pages) + 1)]
     urls = [permalink.absolute(config.url, config.baseurl, path) for path in paths]
@@ -151,14 +154,14 @@ def _archives(feed: _Feed, fmt: Format, base: FeedSpec, config: Config) -> list[
         links = [("current", base.url)]
         if n > 0:
             links.append(("prev-archive", urls[n - 1]))
-        if n + 1 < len(pages):
+        if len(page) == size:
             links.append(("next-archive", urls[n + 1]))
         specs.append(
             replace(
                 base,
                 path=paths[n],
                 url=urls[n],
-                title=f"{base.title} ({n + 1}/{len(pages)})",
+                title=f"{base.title} (archive {n + 1})",
                 posts=page[::-1],
                 total=len(page),
                 alternates=(),

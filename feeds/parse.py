@@ -593,9 +593,13 @@ def _entry_id(explicit: str, rel: str, url: str, id_path: str, config: Config) -
 
 
 def _absolute_id(value: str, config: Config) -> str:
-    """A front matter `id`: kept when it is a URI, else made absolute like jekyll-feed's ids."""
+    """A front matter `id`: kept when it is a URI, else made absolute like jekyll-feed's ids
+    (on `id_base` when set: such ids must survive a move too)."""
     if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", value):
         return xml_safe(value)
+    if config.id_base:
+        parts = urlsplit(config.id_base)
+        return permalink.absolute(f"{parts.scheme}://{parts.netloc}", parts.path.rstrip("/"), value)
     return permalink.absolute(config.url, config.baseurl, value)
 
 

@@ -222,6 +222,9 @@ def feed_key(site: Site, spec: FeedSpec, keys: Mapping[int, str], fingerprint: s
         spec.total,
         spec.excerpt_only,
         spec.alternates,
+        spec.links,
+        spec.archive,
+        spec.immutable,
     )
     blob = fingerprint + repr(parts) + "".join(keys[i] for i in spec.posts)
     return hashlib.blake2b(blob.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()

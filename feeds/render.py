@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote_plus
 
 import feedgen.entry
 import feedgen.feed
@@ -161,7 +162,7 @@ def render(
     if not limit or len(body) <= limit:
         return body, ()
     oldest_first = spec.posts[::-1]
-    if config.max_bytes_trim == "summary":
+    if config.max_bytes_trim == "summary" or spec.archive:  # archives must stay complete
         # The fewest oldest entries shown as summaries, then, if that is not enough, the oldest go.
         low, high = 1, len(oldest_first)
         all_summaries = _document(spec, index, entries, config, frozenset(oldest_first))
@@ -177,6 +178,9 @@ def render(
             return body, (
                 f"{len(body)} bytes after showing the {low} oldest entries as summaries (max_bytes {limit})",
             )
+        if spec.archive:
+            note = f"{len(all_summaries)} bytes even with summaries only (max_bytes {limit}); an archive keeps every entry"
+            return all_summaries, (note,)
         kept, note = _drop_oldest(spec, index, entries, config, frozenset(spec.posts))
         return kept, (f"all entries as summaries and {note}",)
     kept, note = _drop_oldest(spec, index, entries, config, frozenset())
@@ -335,10 +339,11 @@ def render_json(
     }
     if config.description:
         feed["description"] = xml_safe(config.description)
-    if config.icon:
-        feed["icon"] = _absolute(config.icon, config)
+    # Atom's icon is the small square one (JSON Feed's favicon); its logo the larger image.
     if config.logo:
-        feed["favicon"] = _absolute(config.logo, config)
+        feed["icon"] = _absolute(config.logo, config)
+    if config.icon:
+        feed["favicon"] = _absolute(config.icon, config)
     feed["authors"] = [_json_person(author)]
     if config.lang:
         feed["language"] = config.lang
@@ -454,13 +459,9 @@ def render_links(specs: Sequence[FeedSpec]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _liquid_string(text: str) -> str | None:
-    """A Liquid string literal for `text` (Liquid has no escapes), or None if there is none."""
-    if '"' not in text:
-        return f'"{text}"'
-    if "'" not in text:
-        return f"'{text}'"
-    return None
+def _raw(markup: str) -> str:
+    """Link tags kept from Liquid: a title may contain `{{ … }}` (escaped so raw cannot end)."""
+    return "{% raw %}" + markup.replace("{%", "&#123;%") + "{% endraw %}"
 
 
 def render_links_include(specs: Sequence[FeedSpec]) -> str:
@@ -470,7 +471,7 @@ def render_links_include(specs: Sequence[FeedSpec]) -> str:
     out = [
         "{%- comment -%} Feed autodiscovery, written by feedsmith: do not edit. {%- endcomment -%}"
     ]
-    out += [_link_tag(spec) for spec in feeds if spec.kind == "site"]
+    out.append(_raw("\n".join(_link_tag(spec) for spec in feeds if spec.kind == "site")))
     for kind, variable in (("category", "page.category"), ("tag", "page.tag")):
         names = list(
             dict.fromkeys(
@@ -479,13 +480,13 @@ def render_links_include(specs: Sequence[FeedSpec]) -> str:
         )
         cases = []
         for name in names:
-            literal = _liquid_string(name)
-            if literal is None:
-                continue  # a name with both quote kinds cannot be written in Liquid
             tags = "\n".join(
                 _link_tag(spec) for spec in feeds if spec.kind == kind and spec.name == name
             )
-            cases.append(f"{{%- when {literal} %}}\n{tags}")
+            # Compared URL-encoded: Liquid strings have no escapes, and a name may hold quotes,
+            # `%}` or `{{`; `url_encode` (Ruby's CGI.escape) is Python's quote_plus.
+            cases.append(f'{{%- when "{quote_plus(name)}" %}}\n{_raw(tags)}')
         if cases:
-            out.append(f"{{%- case {variable} -%}}\n" + "\n".join(cases) + "\n{%- endcase %}")
+            out.append(f"{{%- assign feedsmith_name = {variable} | url_encode -%}}")
+            out.append("{%- case feedsmith_name -%}\n" + "\n".join(cases) + "\n{%- endcase %}")
     return "\n".join(out) + "\n"
