@@ -68,6 +68,9 @@ class ServeFiles:
         root = scope.get("root_path") or ""
         if root and path.startswith(root):
             path = path[len(root) :]
+        if not path.startswith("/"):  # origin-form starts with a slash; `\feed.xml` is no path
+            await self.app(scope, receive, send)
+            return
         path = path[1:]
         snapshot = self.store.snapshot
         raw: bytes = scope.get("raw_path") or b""
