@@ -17,14 +17,13 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
-from urllib.parse import urljoin
 
 import nh3
 from lxml import etree, html
 from lxml.cssselect import CSSSelector
 
 from feeds.config import CleanRules
-from feeds.text import plain_text, truncate, xml_safe
+from feeds.text import URL_SCHEMES, absolute_url, plain_text, truncate, xml_safe
 
 _BLOCKS = (
     "p",
@@ -120,7 +119,6 @@ ALLOWED_ATTRIBUTES = {
     "ins": {"cite", "datetime"},
     "time": {"datetime"},
 }
-URL_SCHEMES = frozenset({"http", "https", "mailto"})
 _MEDIA_SCHEMES = frozenset({"http", "https"})  # what an image or video may load from
 # The first pass keeps what the cleaners look at (class, id, style, data-*, web/href on span)
 # and drops what must never be seen; the final pass applies ALLOWED_* strictly.
@@ -357,27 +355,6 @@ def site_rules(root: Element, ctx: Context) -> None:
                 text = block.text_content()
                 if any(p.search(text) for p in patterns):
                     block.drop_tree()
-
-
-_C0_EDGES = "".join(chr(c) for c in range(0x21))
-_TAB_NEWLINE = re.compile(r"[\t\n\r]")
-_SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
-
-
-def absolute_url(url: str, base: str, schemes: frozenset[str] = URL_SCHEMES) -> str | None:
-    """`url` made absolute against `base`, or None when its scheme is not allowed.
-
-    The URL is first read the way browsers read it (WHATWG URL: C0 controls and spaces
-    trimmed, tabs and newlines anywhere removed), so `java&#9;script:` is seen as what it is.
-    """
-    url = _TAB_NEWLINE.sub("", url.strip(_C0_EDGES))
-    if url.startswith("//"):
-        url = f"https:{url}"
-    scheme = _SCHEME.match(url)
-    if scheme is None:
-        url = urljoin(base, url)
-        scheme = _SCHEME.match(url)
-    return url if scheme is not None and scheme.group(1).lower() in schemes else None
 
 
 def srcset_candidates(value: str) -> list[tuple[str, str]]:

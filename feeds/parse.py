@@ -28,7 +28,7 @@ from feeds import permalink
 from feeds.config import Config
 from feeds.errors import PostError
 from feeds.model import Author, Markup, Post, Problem, SourceFile
-from feeds.text import plain_text, xml_safe
+from feeds.text import URL_SCHEMES, absolute_url, plain_text, xml_safe
 
 _MARKDOWN = frozenset({".md", ".markdown", ".mkdown", ".mkdn", ".mkd"})
 _FRONT_MATTER = re.compile(
@@ -393,7 +393,7 @@ def _author(value: Any, rel: str) -> Author | None:
         return Author(
             name=clean_name(plain_text(name)),
             email=clean_name(plain_text(str(email))) if email else None,
-            uri=str(uri).strip() if uri else None,
+            uri=absolute_url(str(uri), "", URL_SCHEMES) if uri else None,  # absolute only
         )
     if isinstance(value, (str, int)):
         name = clean_name(plain_text(str(value)))
@@ -603,11 +603,17 @@ def _absolute_id(value: str, config: Config) -> str:
     return permalink.absolute(config.url, config.baseurl, value)
 
 
-def _site_link(ref: str, config: Config) -> str:
-    """A front matter link such as `image:`: absolute, or relative to the site (jekyll-feed)."""
-    if ref.startswith("//"):
-        return f"https:{ref}"
-    return permalink.absolute(config.url, config.baseurl, ref)
+def _site_link(ref: str, config: Config) -> str | None:
+    """A front matter link such as `image:`: absolute, or relative to the site (jekyll-feed);
+    None unless it is http(s) — a feed never carries a `javascript:` link."""
+    ref = xml_safe(ref.strip())
+    if ref.startswith("//") or re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", ref.lstrip()):
+        return absolute_url(ref, config.site_url, frozenset({"http", "https"}))
+    return absolute_url(
+        permalink.absolute(config.url, config.baseurl, ref),
+        config.site_url,
+        frozenset({"http", "https"}),
+    )
 
 
 def _first_author(front: Mapping[str, Any]) -> Any:

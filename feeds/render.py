@@ -309,7 +309,12 @@ def _add_entry(
 
 
 def entry_title(post: Post, entry: Entry) -> str:
-    return xml_safe(post.title or entry.title or post.slug or post.date.date().isoformat())
+    """The title, else one from the body, the slug or the date: never empty (feeds need one)."""
+    for candidate in (post.title, entry.title, post.slug):
+        title = " ".join(xml_safe(candidate).split())
+        if title:
+            return title
+    return post.date.date().isoformat()
 
 
 def _shows_content(post: Post, entry: Entry, *, excerpt_only: bool, forced: bool) -> bool:

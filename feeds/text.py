@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from urllib.parse import urljoin
 
 # XML 1.0 Char: #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF].
 # Everything else (C0 controls, lone surrogates, U+FFFE/U+FFFF) makes a document ill-formed.
@@ -94,3 +95,25 @@ def truncate(text: str, limit: int) -> str:
         while cut > 0 and unicodedata.combining(text[cut]):
             cut -= 1
     return text[:cut].rstrip() + "…"
+
+
+URL_SCHEMES = frozenset({"http", "https", "mailto"})
+_C0_EDGES = "".join(chr(c) for c in range(0x21))
+_TAB_NEWLINE = re.compile(r"[\t\n\r]")
+_SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
+
+
+def absolute_url(url: str, base: str, schemes: frozenset[str] = URL_SCHEMES) -> str | None:
+    """`url` made absolute against `base`, or None when its scheme is not allowed.
+
+    The URL is first read the way browsers read it (WHATWG URL: C0 controls and spaces
+    trimmed, tabs and newlines anywhere removed), so `java&#9;script:` is seen as what it is.
+    """
+    url = _TAB_NEWLINE.sub("", url.strip(_C0_EDGES))
+    if url.startswith("//"):
+        url = f"https:{url}"
+    scheme = _SCHEME.match(url)
+    if scheme is None:
+        url = urljoin(base, url)
+        scheme = _SCHEME.match(url)
+    return url if scheme is not None and scheme.group(1).lower() in schemes else None

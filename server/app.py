@@ -40,12 +40,26 @@ log = logging.getLogger("feedsmith.serve")
 # `feed%2Fby_tag%2Fx.xml` cannot be read as `feed/by_tag/x.xml` by some layer in between.
 _ENCODED_SEPARATOR = re.compile(rb"%(?:2f|5c|00)", re.IGNORECASE)
 MAX_PATH_BYTES = 2048
+MAX_HEADER_BYTES = 16_384  # all request header names and values together, as h11's default
 _CONFIG_NAMES = frozenset({"_config.yml", "feedsmith.toml"})
 
 
 NOT_FOUND = PlainTextResponse(
     "not found\n", status_code=404, headers={"X-Content-Type-Options": "nosniff"}
 )
+
+
+async def _plain(
+    send: Send, status: int, body: bytes, extra: tuple[tuple[bytes, bytes], ...] = ()
+) -> None:
+    headers = [
+        (b"content-type", b"text/plain; charset=utf-8"),
+        (b"content-length", str(len(body)).encode("ascii")),
+        (b"x-content-type-options", b"nosniff"),
+        *extra,
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 class ServeFiles:
@@ -61,49 +75,57 @@ class ServeFiles:
         self.store = store
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        path: str = scope["path"]
-        root = scope.get("root_path") or ""
-        if root and path.startswith(root):
-            path = path[len(root) :]
-        if not path.startswith("/"):  # origin-form starts with a slash; `\feed.xml` is no path
-            await self.app(scope, receive, send)
+        if sum(len(name) + len(value) for name, value in scope["headers"]) > MAX_HEADER_BYTES:
+            await _plain(send, 431, b"request headers too large\n")
             return
-        path = path[1:]
+        if scope["method"] not in ("GET", "HEAD"):
+            await _plain(send, 405, b"method not allowed\n", ((b"allow", b"GET, HEAD"),))
+            return
+        path = _served_path(scope)
         snapshot = self.store.snapshot
-        raw: bytes = scope.get("raw_path") or b""
-        if not snapshot.serves(path) or len(raw) > MAX_PATH_BYTES or _ENCODED_SEPARATOR.search(raw):
+        if path is None or not snapshot.serves(path):
+            await self.app(scope, receive, send)  # 404 and /healthz live in the routes
+            return
+        headers = {
+            name: value.decode("latin-1") for name, value in scope["headers"] if name in _VALIDATORS
+        }
+        coding = choose_coding(headers.get(b"accept-encoding"))
+        prepared = snapshot.cached(path, coding) or await run_in_threadpool(
+            snapshot.prepare, path, coding
+        )
+        if prepared is None:
             await self.app(scope, receive, send)
             return
-        accept = if_none_match = if_modified_since = None
-        for name, value in scope["headers"]:
-            if name == b"accept-encoding":
-                accept = value.decode("latin-1")
-            elif name == b"if-none-match":
-                if_none_match = value.decode("latin-1")
-            elif name == b"if-modified-since":
-                if_modified_since = value.decode("latin-1")
-        coding = choose_coding(accept)
-        prepared = snapshot.cached(path, coding)
-        if prepared is None:
-            prepared = await run_in_threadpool(snapshot.prepare, path, coding)
-            if prepared is None:
-                await self.app(scope, receive, send)
-                return
         if is_not_modified(
-            if_none_match=if_none_match,
-            if_modified_since=if_modified_since,
+            if_none_match=headers.get(b"if-none-match"),
+            if_modified_since=headers.get(b"if-modified-since"),
             etag=prepared.etag,
             last_modified=prepared.last_modified,
         ):
-            status, headers, body = 304, prepared.headers_304, b""
+            status, answer, body = 304, prepared.headers_304, b""
         else:
-            status, headers = 200, prepared.headers
+            status, answer = 200, prepared.headers
             body = b"" if scope["method"] == "HEAD" else prepared.body
-        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.start", "status": status, "headers": answer})
         await send({"type": "http.response.body", "body": body})
+
+
+_VALIDATORS = frozenset({b"accept-encoding", b"if-none-match", b"if-modified-since"})
+
+
+def _served_path(scope: Scope) -> str | None:
+    """The file a request names (`feed.xml`), or None when its target can name no file."""
+    path: str = scope["path"]
+    root = scope.get("root_path") or ""
+    if root and path.startswith(root):
+        path = path[len(root) :]
+    raw: bytes = scope.get("raw_path") or b""
+    if not path.startswith("/") or len(raw) > MAX_PATH_BYTES or _ENCODED_SEPARATOR.search(raw):
+        return None  # origin-form starts with a slash; `\feed.xml` or `%2F` name nothing
+    return path[1:]
 
 
 def _relevant(change: Any, path: str) -> bool:
