@@ -90,10 +90,23 @@ def run(argv: list[str], cwd: Path | None = None) -> tuple[float, int, str]:
     return seconds, peak // 1024, out
 
 
+FORMATS_CONFIG: list[str] = []  # ["-c", FILE] when --formats narrows the formats
+FORMATS_NAMES: list[str] = ["Atom", "RSS", "JSON Feed"]
+
+
 def feedsmith_build(archive: Path, out: Path) -> tuple[float, int, str]:
-    return run(
-        [sys.executable, "-m", "feeds", "build", str(archive), "-o", str(out), "-q"], cwd=ROOT
-    )
+    argv = [
+        sys.executable,
+        "-m",
+        "feeds",
+        "build",
+        str(archive),
+        "-o",
+        str(out),
+        "-q",
+        *FORMATS_CONFIG,
+    ]
+    return run(argv, cwd=ROOT)
 
 
 def newest_post(archive: Path) -> Path:
@@ -184,7 +197,11 @@ def bench(size: int, archives: Path, *, hugo: bool, serve: bool) -> None:
             rows.append(("rebuild, one post edited", seconds, mb))
         finally:
             added.unlink()
-        feeds_written = sum(1 for p in out.rglob("*") if p.suffix in (".xml", ".rss"))
+        feeds_written = sum(
+            1
+            for p in out.rglob("*")
+            if p.suffix in (".xml", ".rss", ".json") and not p.name.startswith(".")
+        )
         hugo_seconds = None
         if hugo and shutil.which("hugo"):
             site = hugo_site(archive, Path(scratch) / "hugo")
@@ -192,7 +209,8 @@ def bench(size: int, archives: Path, *, hugo: bool, serve: bool) -> None:
                 ["hugo", "--quiet", "-s", str(site), "-d", str(site / "public")]
             )
             hugo_feeds = sum(1 for _ in (site / "public").rglob("index.xml"))
-        print(f"\n{size} posts ({feeds_written} feeds written, Atom + RSS with full content)")
+        formats = " + ".join(FORMATS_NAMES)
+        print(f"\n{size} posts ({feeds_written} feed files written: {formats}, full content)")
         print(f"  {'':28} {'seconds':>8} {'peak RSS MB':>12} {'x Hugo cold':>12}")
         for name, seconds, mb in rows:
             ratio = f"{seconds / hugo_seconds:12.2f}" if hugo_seconds else f"{'':>12}"
@@ -223,7 +241,21 @@ def main() -> None:
     parser.add_argument("--archives", type=Path, default=ROOT / "bench" / "archives")
     parser.add_argument("--no-hugo", action="store_true")
     parser.add_argument("--no-serve", action="store_true")
+    parser.add_argument(
+        "--formats",
+        nargs="+",
+        choices=["atom", "rss", "json"],
+        help="formats to build (default: all three)",
+    )
     args = parser.parse_args()
+    if args.formats:
+        chosen = Path(tempfile.mkdtemp()) / "formats.toml"
+        chosen.write_text(
+            "formats = [" + ", ".join(f'"{f}"' for f in args.formats) + "]\n", encoding="utf-8"
+        )
+        FORMATS_CONFIG[:] = ["-c", str(chosen)]
+        names = {"atom": "Atom", "rss": "RSS", "json": "JSON Feed"}
+        FORMATS_NAMES[:] = [names[f] for f in args.formats]
     import os
 
     print(

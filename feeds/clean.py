@@ -551,6 +551,8 @@ def nesting_problem(markup: str) -> str | None:
     A stack estimate in one linear pass: browsers' tree building is quadratic on thousands of
     unclosed `<b>`s, and lxml silently drops what lies below 255 levels.
     """
+    if markup.count("<") <= MAX_DEPTH:  # too few tags to be too deep: most posts stop here
+        return None
     stack: list[str] = []
     for count, match in enumerate(_TAG_TOKEN.finditer(markup)):
         if count >= MAX_TAGS:

@@ -44,19 +44,21 @@ def pmap(
     *,
     jobs: int | None = None,
     progress: Callable[[int], None] | None = None,
+    min_items: int = MIN_ITEMS,
+    chunk: int = _CHUNK,
 ) -> list[R]:
     """[function(context, item) for item in items], possibly on several processes."""
     global _context, _function
     jobs = default_jobs() if jobs is None else jobs
     fork = "fork" in multiprocessing.get_all_start_methods()
-    if jobs <= 1 or len(items) < MIN_ITEMS or not fork:
+    if jobs <= 1 or len(items) < min_items or not fork:
         results = []
         for done, item in enumerate(items, 1):
             results.append(function(context, item))
             if progress is not None and done % 64 == 0:
                 progress(done)
         return results
-    chunks = [items[i : i + _CHUNK] for i in range(0, len(items), _CHUNK)]
+    batches = [items[i : i + chunk] for i in range(0, len(items), chunk)]
     _context, _function = context, function
     # Frozen objects are left alone by the workers' garbage collector, so the pages holding
     # the parent's 100,000 posts stay shared instead of being copied into every worker.
@@ -66,8 +68,8 @@ def pmap(
             max_workers=jobs, mp_context=multiprocessing.get_context("fork")
         ) as pool:
             results = []
-            for chunk in pool.map(_run_chunk, chunks):
-                results.extend(chunk)
+            for batch in pool.map(_run_chunk, batches):
+                results.extend(batch)
                 if progress is not None:
                     progress(len(results))
             return results

@@ -28,6 +28,7 @@ from feeds.model import (
     BuildReport,
     Entry,
     FeedSpec,
+    Format,
     Index,
     Post,
     Problem,
@@ -37,7 +38,14 @@ from feeds.model import (
 )
 from feeds.parallel import pmap
 from feeds.parse import parse_post
-from feeds.render import feed_updated, render, render_links_include, render_opml, rendered
+from feeds.render import (
+    entry_fragments,
+    feed_updated,
+    render,
+    render_links_include,
+    render_opml,
+    rendered,
+)
 from feeds.write import WriteResult, differences, locked, write_files, write_text_atomically
 
 Progress = Callable[[str, int, int], None]
@@ -300,11 +308,28 @@ class CachedFeed:
 FeedCache = MutableMapping[str, CachedFeed]
 
 
-def _render_one(
-    context: tuple[Site, Mapping[int, Entry]], spec: FeedSpec
-) -> tuple[bytes, tuple[str, ...]]:
+def _render_chunk(
+    context: tuple[Site, Mapping[int, Entry]], specs: tuple[FeedSpec, ...]
+) -> list[tuple[bytes, tuple[str, ...]]]:
+    """Render a run of feeds; each entry they show is serialised once (per format), then
+    spliced into every feed of the run that shows it."""
     site, entries = context
-    return render(spec, site.index, entries, site.config)
+    wanted: dict[tuple[Format, bool], list[int]] = {}
+    for spec in specs:
+        wanted.setdefault((spec.format, spec.excerpt_only), []).extend(spec.posts)
+    fragments: dict[tuple[Format, bool], dict[int, bytes]] = {}
+    for (fmt, excerpt_only), indices in wanted.items():
+        unique = sorted(set(indices))
+        items = [(site.index.posts[i], entries[i]) for i in unique]
+        serialised = entry_fragments(fmt, items, site.config, excerpt_only=excerpt_only)
+        fragments[(fmt, excerpt_only)] = dict(zip(unique, serialised, strict=True))
+    return [
+        render(spec, site.index, entries, site.config, fragments[(spec.format, spec.excerpt_only)])
+        for spec in specs
+    ]
+
+
+SPECS_PER_CHUNK = 64
 
 
 def render_feeds(
@@ -345,7 +370,12 @@ def render_feeds(
         site, (i for spec in todo for i in spec.posts), progress, cache=entry_cache, jobs=jobs
     )
     problems.extend(entry_problems)
-    rendered_bodies = pmap(_render_one, todo, (site, entries), jobs=jobs)
+    chunks = [tuple(todo[n : n + SPECS_PER_CHUNK]) for n in range(0, len(todo), SPECS_PER_CHUNK)]
+    rendered_bodies = [
+        result
+        for chunk in pmap(_render_chunk, chunks, (site, entries), jobs=jobs, min_items=8, chunk=1)
+        for result in chunk
+    ]
     for spec, (body, notes) in zip(todo, rendered_bodies, strict=True):
         bodies[spec.path] = body
         trimmed = [Problem(spec.path, note) for note in notes]

@@ -17,6 +17,7 @@ import email.utils
 import hashlib
 import html
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -31,7 +32,7 @@ from lxml import etree
 
 from feeds import __version__
 from feeds.config import Config
-from feeds.model import MEDIA_TYPES, Author, Entry, FeedSpec, Index, Post, RenderedFeed
+from feeds.model import MEDIA_TYPES, Author, Entry, FeedSpec, Format, Index, Post, RenderedFeed
 from feeds.text import xml_safe
 
 GENERATOR_URI = "https://pypi.org/project/feedsmith/"
@@ -64,19 +65,32 @@ class _FeedExtension(BaseExtension):  # type: ignore[misc]
     def extend_ns(self) -> dict[str, str]:
         return {"media": _MEDIA, "dc": _DC, "fh": _FH}
 
+    # Added before the first entry, so a feed reads the same whether its entries were rendered
+    # with it or spliced in afterwards (see entry_fragments).
+
     def extend_atom(self, feed: Any) -> Any:
         if self.spec is not None and self.spec.archive:
-            etree.SubElement(feed, f"{{{_FH}}}archive")
+            _before_entries(feed, "entry", etree.Element(f"{{{_FH}}}archive"))
         return feed
 
     def extend_rss(self, rss: Any) -> Any:
         channel = rss.find("channel")
         if self.spec is not None and channel is not None:
             for rel, href in self.spec.links:
-                etree.SubElement(channel, f"{{{_ATOM}}}link", href=xml_safe(href), rel=rel)
+                _before_entries(
+                    channel, "item", etree.Element(f"{{{_ATOM}}}link", href=xml_safe(href), rel=rel)
+                )
             if self.spec.archive:
-                etree.SubElement(channel, f"{{{_FH}}}archive")
+                _before_entries(channel, "item", etree.Element(f"{{{_FH}}}archive"))
         return rss
+
+
+def _before_entries(parent: Any, tag: str, element: Any) -> None:
+    first = parent.find(tag)
+    if first is None:
+        parent.append(element)
+    else:
+        first.addprevious(element)
 
 
 class _EntryExtension(BaseEntryExtension):  # type: ignore[misc]
@@ -151,13 +165,21 @@ def feed_updated(spec: FeedSpec, index: Index) -> datetime:
 
 
 def render(
-    spec: FeedSpec, index: Index, entries: Mapping[int, Entry], config: Config
+    spec: FeedSpec,
+    index: Index,
+    entries: Mapping[int, Entry],
+    config: Config,
+    fragments: Mapping[int, bytes] | None = None,
 ) -> tuple[bytes, tuple[str, ...]]:
     """One feed document in its format, made to fit `max_bytes`; and what fitting it took.
 
-    `entries` must hold an Entry for every post in `spec.posts`.
+    `entries` must hold an Entry for every post in `spec.posts`; `fragments`, when given, their
+    entries already serialised for this format and the spec's `excerpt_only` (entry_fragments).
     """
-    body = _document(spec, index, entries, config, frozenset())
+    if fragments is not None:
+        body = splice(spec, index, config, [fragments[i] for i in spec.posts])
+    else:
+        body = _document(spec, index, entries, config, frozenset())
     limit = config.max_bytes
     if not limit or len(body) <= limit:
         return body, ()
@@ -232,12 +254,31 @@ def render_feed(
     entries: Mapping[int, Entry],
     config: Config,
     summaries: frozenset[int] = frozenset(),
+    *,
+    updated: datetime | None = None,
 ) -> bytes:
     """One Atom or RSS document; the posts in `summaries` get no full content."""
+    fg = _generator(spec, config, updated or feed_updated(spec, index))
+    for i in spec.posts:
+        excerpt_only = spec.excerpt_only or i in summaries
+        _add_entry(
+            fg, index.posts[i], entries[i], config, excerpt_only=excerpt_only, forced=i in summaries
+        )
+
+    return _serialise(fg, spec.format)
+
+
+def _serialise(fg: FeedGenerator, fmt: Format) -> bytes:
+    if fmt == "atom":
+        return fg.atom_str(pretty=True, encoding="utf-8", xml_declaration=True)  # type: ignore[no-any-return]
+    return fg.rss_str(pretty=True, encoding="utf-8", xml_declaration=True)  # type: ignore[no-any-return]
+
+
+def _generator(spec: FeedSpec, config: Config, updated: datetime) -> FeedGenerator:
+    """A FeedGenerator holding everything of the feed but its entries."""
     fg = FeedGenerator()
     fg.register_extension("feedsmith", _FeedExtension, _EntryExtension)
     fg.feedsmith.spec = spec
-    updated = feed_updated(spec, index)
     fg.id(spec.url)
     fg.title(xml_safe(spec.title) or config.url)
     if spec.format == "rss":  # required there; in Atom, feedgen would copy it to <subtitle>
@@ -262,18 +303,71 @@ def render_feed(
             fg.link(href=xml_safe(href), rel=rel)
     # Last, because RSS takes the channel <link> from the last link added.
     fg.link(href=config.site_url, rel="alternate", type="text/html")
+    return fg
 
-    for i in spec.posts:
-        excerpt_only = spec.excerpt_only or i in summaries
-        _add_entry(
-            fg, index.posts[i], entries[i], config, excerpt_only=excerpt_only, forced=i in summaries
-        )
 
-    if spec.format == "atom":
-        body: bytes = fg.atom_str(pretty=True, encoding="utf-8", xml_declaration=True)
-    else:
-        body = fg.rss_str(pretty=True, encoding="utf-8", xml_declaration=True)
-    return body
+# Where entries start and where they end, in the pretty-printed documents feedgen writes.
+_ENTRY_LINE = {
+    "atom": re.compile(rb"^  <entry[ >]", re.MULTILINE),
+    "rss": re.compile(rb"^    <item[ >]", re.MULTILINE),
+}
+_CLOSING = {"atom": b"</feed>\n", "rss": b"  </channel>\n</rss>\n"}
+_JSON_ITEM_INDENT = "    "
+
+
+def entry_fragments(
+    fmt: Format, items: Sequence[tuple[Post, Entry]], config: Config, *, excerpt_only: bool
+) -> list[bytes]:
+    """Each entry serialised once, exactly as it stands inside every feed of this format.
+
+    An entry shown by the site feed, its category's and three tag feeds is rendered here once
+    and spliced into each of them (`splice`), instead of being built and serialised five times.
+    """
+    if fmt == "json":
+        author = _site_author(config)
+        return [
+            _indent_json(_json_item(post, entry, author, excerpt_only=excerpt_only, forced=False))
+            for post, entry in items
+        ]
+    if not items:
+        return []
+    spec = FeedSpec(
+        kind="site",
+        name=None,
+        format=fmt,
+        path="",
+        url=config.site_url,
+        title="x",
+        posts=(),
+        total=0,
+    )
+    fg = _generator(spec, config, EPOCH)
+    for post, entry in items:
+        _add_entry(fg, post, entry, config, excerpt_only=excerpt_only)
+    document = _serialise(fg, fmt)
+    starts = [match.start() for match in _ENTRY_LINE[fmt].finditer(document)]
+    end = document.rindex(_CLOSING[fmt])
+    bounds = [*starts, end]
+    return [document[bounds[n] : bounds[n + 1]] for n in range(len(starts))]
+
+
+def splice(spec: FeedSpec, index: Index, config: Config, fragments: Sequence[bytes]) -> bytes:
+    """A feed document from its head and its entries' fragments: the bytes render_feed gives."""
+    if spec.format == "json":
+        text = _json_head(spec, config)
+        items = ",\n".join(fragment.decode("utf-8") for fragment in fragments)
+        listed = f"[\n{items}\n  ]" if fragments else "[]"
+        return (text[: -len("[]\n}")] + listed + "\n}\n").encode("utf-8")
+    head = render_feed(
+        replace(spec, posts=()), index, {}, config, updated=feed_updated(spec, index)
+    )
+    at = head.rindex(_CLOSING[spec.format])
+    return head[:at] + b"".join(fragments) + head[at:]
+
+
+def _indent_json(item: dict[str, Any]) -> bytes:
+    text = json.dumps(item, ensure_ascii=False, indent=2)
+    return "\n".join(_JSON_ITEM_INDENT + line for line in text.split("\n")).encode("utf-8")
 
 
 def _add_entry(
@@ -336,6 +430,21 @@ def render_json(
 ) -> bytes:
     """A JSON Feed 1.1 document: the same entries and content model as the Atom feed."""
     author = _site_author(config)
+    feed = _json_feed(spec, config)
+    feed["items"] = [
+        _json_item(
+            index.posts[i],
+            entries[i],
+            author,
+            excerpt_only=spec.excerpt_only,
+            forced=i in summaries,
+        )
+        for i in spec.posts
+    ]
+    return (json.dumps(feed, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def _json_feed(spec: FeedSpec, config: Config) -> dict[str, Any]:
     feed: dict[str, Any] = {
         "version": JSON_FEED_VERSION,
         "title": xml_safe(spec.title) or config.url,
@@ -349,23 +458,20 @@ def render_json(
         feed["icon"] = _absolute(config.logo, config)
     if config.icon:
         feed["favicon"] = _absolute(config.icon, config)
-    feed["authors"] = [_json_person(author)]
+    feed["authors"] = [_json_person(_site_author(config))]
     if config.lang:
         feed["language"] = config.lang
     hubs = [href for rel, href in spec.links if rel == "hub"]
     if hubs:
         feed["hubs"] = [{"type": "WebSub", "url": hub} for hub in hubs]
-    feed["items"] = [
-        _json_item(
-            index.posts[i],
-            entries[i],
-            author,
-            excerpt_only=spec.excerpt_only,
-            forced=i in summaries,
-        )
-        for i in spec.posts
-    ]
-    return (json.dumps(feed, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    return feed
+
+
+def _json_head(spec: FeedSpec, config: Config) -> str:
+    """The JSON Feed document with an empty item list, as json.dumps writes it."""
+    feed = _json_feed(spec, config)
+    feed["items"] = []
+    return json.dumps(feed, ensure_ascii=False, indent=2)
 
 
 def _json_item(

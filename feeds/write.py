@@ -14,6 +14,7 @@ import json
 import os
 import re
 from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -21,6 +22,7 @@ from feeds import __version__
 from feeds.errors import OutputError
 
 MANIFEST = ".feedsmith-manifest.json"
+WRITERS = 8
 _counter = itertools.count()
 LOCK = ".feedsmith.lock"
 
@@ -145,11 +147,11 @@ def write_files(out: Path, files: Mapping[str, bytes], digests: Mapping[str, str
     written: list[str] = []
     unchanged: list[str] = []
     for rel, path in targets.items():
-        if _same(path, files[rel]):
-            unchanged.append(rel)
-        else:
-            _atomic_write(path, files[rel])
-            written.append(rel)
+        (unchanged if _same(path, files[rel]) else written).append(rel)
+    # Creating files is mostly waiting on the file system: a few threads overlap it.
+    with ThreadPoolExecutor(max_workers=WRITERS) as pool:
+        for _ in pool.map(lambda rel: _atomic_write(targets[rel], files[rel]), written):
+            pass
     removed: list[str] = []
     for rel in sorted(set(previous) - set(files)):
         try:
