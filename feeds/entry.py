@@ -11,8 +11,8 @@ from typing import Any
 from feeds.clean import clean_html, summarize
 from feeds.config import Config
 from feeds.errors import PostError
-from feeds.markup import LINK_TAGS, Globals, render_liquid, to_html
-from feeds.model import Entry, Post, Problem
+from feeds.markup import LINK_TAGS, render_liquid, to_html
+from feeds.model import Entry, Globals, Post, Problem
 from feeds.parse import read_source
 from feeds.text import truncate
 

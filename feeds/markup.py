@@ -7,15 +7,12 @@ with a warning, so readers never see template code.
 
 from __future__ import annotations
 
-import hashlib
 import html
 import json
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote, quote_plus
 
@@ -26,7 +23,7 @@ from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
 from feeds import permalink
-from feeds.model import Markup
+from feeds.model import Globals, Markup
 
 _RAW = re.compile(r"({%-?\s*raw\s*-?%}.*?{%-?\s*endraw\s*-?%})", re.DOTALL)
 _TAG = re.compile(r"{%-?\s*(\w*)(.*?)-?%}", re.DOTALL)
@@ -56,34 +53,7 @@ _KNOWN_TAGS = frozenset(
 )  # fmt: skip
 
 
-@dataclass(frozen=True, slots=True)
-class Links:
-    """What `{% post_url %}` and `{% link %}` resolve against: every post of the site."""
-
-    root: Path  # the source folder: a `{% link %}` to a file elsewhere in it is guessed
-    by_name: Mapping[str, str] = field(default_factory=dict)  # `2013-05-06-jekyll-1-0-0` -> path
-    by_rel: Mapping[str, str] = field(default_factory=dict)  # `_posts/2013-05-06-….md` -> path
-    collections: Mapping[str, str] = field(default_factory=dict)  # label -> URL template
-    version: str = ""  # changes whenever a post's URL does: see links_version()
-
-
-def links_version(by_rel: Mapping[str, str]) -> str:
-    """A digest of every post's URL: entries that link to posts by tag depend on it."""
-    blob = repr(sorted(by_rel.items())).encode("utf-8", "surrogatepass")
-    return hashlib.blake2b(blob, digest_size=16).hexdigest()
-
-
 LINK_TAGS = re.compile(r"{%-?\s*(?:post_url|link)\b")
-
-
-@dataclass(frozen=True, slots=True)
-class Globals:
-    """The site-wide values Liquid sees."""
-
-    url: str
-    baseurl: str
-    vars: Mapping[str, Any]
-    links: Links
 
 
 def _bounded_range(self: RangeLiteral, start: Any, stop: Any) -> range:

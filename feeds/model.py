@@ -6,9 +6,11 @@ so a stage can be cached, parallelised or served without knowing about the other
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Literal
 
 Markup = Literal["markdown", "html"]
@@ -167,3 +169,30 @@ class BuildReport:
     @property
     def warnings(self) -> tuple[Problem, ...]:
         return tuple(p for p in self.problems if p.severity == "warning")
+
+
+@dataclass(frozen=True, slots=True)
+class Links:
+    """What `{% post_url %}` and `{% link %}` resolve against: every post of the site."""
+
+    root: Path  # the source folder: a `{% link %}` to a file elsewhere in it is guessed
+    by_name: Mapping[str, str] = field(default_factory=dict)  # `2013-05-06-jekyll-1-0-0` -> path
+    by_rel: Mapping[str, str] = field(default_factory=dict)  # `_posts/2013-05-06-….md` -> path
+    collections: Mapping[str, str] = field(default_factory=dict)  # label -> URL template
+    version: str = ""  # changes whenever a post's URL does: see links_version()
+
+
+def links_version(by_rel: Mapping[str, str]) -> str:
+    """A digest of every post's URL: entries that link to posts by tag depend on it."""
+    blob = repr(sorted(by_rel.items())).encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(blob, digest_size=16).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Globals:
+    """The site-wide values Liquid sees."""
+
+    url: str
+    baseurl: str
+    vars: Mapping[str, Any]
+    links: Links

@@ -16,11 +16,9 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from feeds import markup
 from feeds.cache import Cache
 from feeds.config import Config
 from feeds.discover import discover
-from feeds.entry import make_entry
 from feeds.errors import PostError
 from feeds.index import build_index, feed_specs
 from feeds.model import (
@@ -29,12 +27,15 @@ from feeds.model import (
     Entry,
     FeedSpec,
     Format,
+    Globals,
     Index,
+    Links,
     Post,
     Problem,
     RenderedFeed,
     SourceFile,
     fast_reduce,
+    links_version,
 )
 from feeds.parallel import pmap
 from feeds.parse import parse_post
@@ -77,7 +78,7 @@ class Site:
     specs: tuple[FeedSpec, ...]
     problems: tuple[Problem, ...]
     files: Mapping[str, FileState]  # every post file found, by relative path
-    links: markup.Links
+    links: Links
     held_back: Mapping[str, int] = field(default_factory=dict)  # reason -> posts not published
 
     @property
@@ -181,7 +182,7 @@ def read_site(
     specs, spec_problems = feed_specs(index, config)
     prefix = config.url + config.baseurl
     by_rel = {p.rel: p.url.removeprefix(prefix) for p in index.posts}
-    links = markup.Links(
+    links = Links(
         root=config.source,
         by_name={
             os.path.splitext(os.path.basename(p.path))[0]: p.url.removeprefix(prefix)
@@ -189,7 +190,7 @@ def read_site(
         },
         by_rel=by_rel,
         collections=config.collections,
-        version=markup.links_version(by_rel),
+        version=links_version(by_rel),
     )
     return Site(
         config=config,
@@ -202,11 +203,9 @@ def read_site(
     )
 
 
-def _globals(site: Site) -> markup.Globals:
+def _globals(site: Site) -> Globals:
     config = site.config
-    return markup.Globals(
-        url=config.url, baseurl=config.baseurl, vars=config.site_vars, links=site.links
-    )
+    return Globals(url=config.url, baseurl=config.baseurl, vars=config.site_vars, links=site.links)
 
 
 def entry_key(post: Post, fingerprint: str) -> str:
@@ -214,7 +213,8 @@ def entry_key(post: Post, fingerprint: str) -> str:
 
     The absolute path is left out so a checkout elsewhere (a CI runner) still finds its cache.
     """
-    blob = f"{fingerprint}\0{replace(post, path=post.rel)!r}"
+    state = tuple(getattr(post, name) for name in Post.__slots__ if name != "path")
+    blob = f"{fingerprint}\0{state!r}"
     return hashlib.blake2b(blob.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
@@ -238,7 +238,9 @@ def feed_key(site: Site, spec: FeedSpec, keys: Mapping[int, str], fingerprint: s
     return hashlib.blake2b(blob.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
-def _entry_one(context: tuple[Config, markup.Globals], post: Post) -> tuple[Entry, Problem | None]:
+def _entry_one(context: tuple[Config, Globals], post: Post) -> tuple[Entry, Problem | None]:
+    from feeds.entry import make_entry  # noqa: PLC0415 - Liquid, Markdown and the cleaner load only when an entry is rendered
+
     config, globals_ = context
     try:
         return make_entry(post, config, globals_), None

@@ -34,8 +34,11 @@ class WriteResult:
     removed: tuple[str, ...]
 
 
-def target(out: Path, rel: str) -> Path:
-    """The file for `rel` inside `out`; OutputError for any path that could leave it."""
+def target(out: Path, rel: str, _checked: dict[Path, Path] | None = None) -> Path:
+    """The file for `rel` inside `out`; OutputError for any path that could leave it.
+
+    `_checked` remembers folders already resolved, for the thousands of feeds of one build.
+    """
     pure = PurePosixPath(rel)
     if (
         not rel
@@ -45,10 +48,14 @@ def target(out: Path, rel: str) -> Path:
         or any(part in ("", ".", "..") for part in rel.split("/"))
     ):
         raise OutputError(f"refusing to write {rel!r}: not a plain path inside the output folder")
-    root = out.resolve()
+    checked = {} if _checked is None else _checked
+    root = checked.get(out) or checked.setdefault(out, out.resolve())
     path = root.joinpath(*pure.parts)
     # A symlinked folder inside OUT must not carry a write outside it.
-    parent = path.parent.resolve() if path.parent.exists() else path.parent
+    parent = checked.get(path.parent)
+    if parent is None:
+        parent = path.parent.resolve() if path.parent.exists() else path.parent
+        checked[path.parent] = parent
     try:
         parent.relative_to(root)
     except ValueError as exc:
@@ -141,7 +148,8 @@ def write_files(out: Path, files: Mapping[str, bytes], digests: Mapping[str, str
     All paths are checked before the first byte is written; removals happen only after every
     write succeeded, so an interrupted build never loses a feed of the last good one.
     """
-    targets = {rel: target(out, rel) for rel in sorted(files)}
+    checked: dict[Path, Path] = {}
+    targets = {rel: target(out, rel, checked) for rel in sorted(files)}
     _sweep({path.parent for path in targets.values()} | {out.resolve()})
     previous = read_manifest(out)
     written: list[str] = []

@@ -272,6 +272,8 @@ class FeedStore:
         self.clock = clock
         self.pinger = pinger or ping_in_background
         self.reread_config = reread_config
+        import feeds.entry  # noqa: F401, PLC0415 - loaded now so no first request pays for it
+
         site = read_site(config, now=clock())
         size = max(64, 4 * sum(len(s.posts) for s in site.specs))
         self.entries: LRU[str, Entry] = LRU(size)

@@ -26,6 +26,7 @@ import yaml
 import feeds
 import feeds.cache
 import feeds.config
+import feeds.entry
 import feeds.render
 import feeds.write
 from feeds import pipeline
@@ -248,7 +249,7 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> Calls:
         return make_entry(post, config, site)
 
     monkeypatch.setattr(pipeline, "parse_post", parse_spy)
-    monkeypatch.setattr(pipeline, "make_entry", entry_spy)
+    monkeypatch.setattr(feeds.entry, "make_entry", entry_spy)  # pipeline imports it when needed
     return seen
 
 

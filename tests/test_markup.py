@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from feeds.markup import Globals, Links, render_liquid, to_html
+from feeds.markup import render_liquid, to_html
+from feeds.model import Globals, Links
 
 URL = "https://finews.withounder.com"
 BASEURL = "/blog"
