@@ -8,7 +8,8 @@ no-change rebuild, one post added, one post edited; the peak RSS of the whole pr
 the feeds written. Then `feedsmith serve` on the same archive: time until it answers, its
 memory, and the first request for a few feeds. Where Hugo is installed (apt-get install hugo),
 the same posts are built with Hugo in the same run and every time is also given as a ratio to
-Hugo's cold build.
+Hugo's cold build. Memory is the peak of the whole process tree (parent and worker processes),
+summing proportional set sizes so that pages a worker shares with its parent count once.
 """
 
 from __future__ import annotations
@@ -41,26 +42,30 @@ timeZone = "Asia/Shanghai"
 """
 
 
-def tree_rss_kb(pid: int) -> int:
-    """Resident memory of a process and all its descendants, from /proc (kB)."""
-    children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
         try:
-            status = (entry / "status").read_text()
+            found += [int(child) for child in (task / "children").read_text().split()]
         except OSError:
             continue
-        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-        ppid = int(fields.get("PPid", "0").strip() or 0)
-        children.setdefault(ppid, []).append(int(entry.name))
-        rss[int(entry.name)] = int(fields.get("VmRSS", "0 kB").split()[0] or 0)
+    return found
+
+
+def tree_rss_kb(pid: int) -> int:
+    """Memory of a process and all its descendants (kB): the sum of their proportional set
+    sizes, so pages forked workers share with their parent are counted once, not per process."""
     total, todo = 0, [pid]
     while todo:
         current = todo.pop()
-        total += rss.get(current, 0)
-        todo.extend(children.get(current, []))
+        try:
+            rollup = Path(f"/proc/{current}/smaps_rollup").read_text()
+        except OSError:
+            continue
+        for line in rollup.splitlines():
+            if line.startswith("Pss:"):
+                total += int(line.split()[1])
+        todo.extend(_children(current))
     return total
 
 
@@ -77,7 +82,7 @@ def run(argv: list[str], cwd: Path | None = None) -> tuple[float, int, str]:
         nonlocal peak
         while not stop.is_set():
             peak = max(peak, tree_rss_kb(process.pid))
-            time.sleep(0.05)
+            time.sleep(0.1)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -211,7 +216,7 @@ def bench(size: int, archives: Path, *, hugo: bool, serve: bool) -> None:
             hugo_feeds = sum(1 for _ in (site / "public").rglob("index.xml"))
         formats = " + ".join(FORMATS_NAMES)
         print(f"\n{size} posts ({feeds_written} feed files written: {formats}, full content)")
-        print(f"  {'':28} {'seconds':>8} {'peak RSS MB':>12} {'x Hugo cold':>12}")
+        print(f"  {'':28} {'seconds':>8} {'peak mem MB':>12} {'x Hugo cold':>12}")
         for name, seconds, mb in rows:
             ratio = f"{seconds / hugo_seconds:12.2f}" if hugo_seconds else f"{'':>12}"
             print(f"  {name:28} {seconds:8.2f} {mb:12d} {ratio}")
