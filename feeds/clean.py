@@ -160,10 +160,6 @@ def _elements(root: Element, *tags: str) -> list[Element]:
     return [el for el in root.iter(*tags) if isinstance(el.tag, str) and el is not root]
 
 
-def _has_class(el: Element, name: str) -> bool:
-    return name in (el.get("class") or "").split()
-
-
 def _is_empty(el: Element) -> bool:
     if el.tag in _MEDIA or any(True for _ in el.iter(*_MEDIA)):
         return False

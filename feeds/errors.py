@@ -29,13 +29,5 @@ class PostError(FeedsError):
         super().__init__(f"{self.path}: {reason}")
 
 
-class UnknownFeed(FeedsError):  # noqa: N818 - the name reads as what the server looked up
-    """No feed is published at the path that was asked for."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        super().__init__(f"no feed at {path!r}")
-
-
 class OutputError(FeedsError):
     """The output folder cannot be written the way the build needs."""

@@ -81,13 +81,6 @@ class Site:
     links: Links
     held_back: Mapping[str, int] = field(default_factory=dict)  # reason -> posts not published
 
-    @property
-    def skipped(self) -> int:
-        return sum(1 for p in self.problems if p.severity == "error")
-
-    def spec(self, path: str) -> FeedSpec | None:
-        return next((s for s in self.specs if s.path == path), None)
-
 
 def _read_file(file: SourceFile, config: Config, now: datetime) -> FileState:
     try:
