@@ -20,10 +20,12 @@ from collections.abc import Iterator, MutableMapping
 from pathlib import Path
 from typing import Any, TypeVar
 
+import zstandard
+
 from feeds import __version__
 
 V = TypeVar("V")
-SCHEMA = 1
+SCHEMA = 2  # values: zstd-compressed pickles
 _TABLES = ("files", "entries", "feeds")
 
 
@@ -111,21 +113,33 @@ class Cache:
             return None
         try:
             row = self.db.execute(f"SELECT value FROM {table} WHERE key = ?", (key,)).fetchone()  # noqa: S608 - table names are ours
-            return None if row is None else pickle.loads(row[0])  # noqa: S301 - our own file
-        except (sqlite3.Error, pickle.PickleError, EOFError, AttributeError, ImportError):
+            if row is None:
+                return None
+            return pickle.loads(zstandard.ZstdDecompressor().decompress(row[0]))  # noqa: S301 - our own file
+        except (
+            sqlite3.Error,
+            zstandard.ZstdError,
+            pickle.PickleError,
+            EOFError,
+            AttributeError,
+            ImportError,
+        ):
             return None
 
     def commit(self) -> None:
         """Write what this build added; a failure here costs only the next build's speed."""
         if self.db is None:
             return
+        # Compressed: a cold build of a large archive caches tens of megabytes of feed XML,
+        # and writing them costs more than compressing them (XML shrinks about tenfold).
+        compress = zstandard.ZstdCompressor(level=1).compress
         try:
             with self.db:
                 for table in (self.files, self.entries, self.feeds):
                     self.db.executemany(
                         f"INSERT OR REPLACE INTO {table.name} VALUES (?, ?)",  # noqa: S608
                         (
-                            (k, pickle.dumps(v, protocol=pickle.HIGHEST_PROTOCOL))
+                            (k, compress(pickle.dumps(v, protocol=pickle.HIGHEST_PROTOCOL)))
                             for k, v in table.pending.items()
                         ),
                     )
