@@ -72,7 +72,14 @@ class Cache:
         for attempt in range(2):
             try:
                 folder.mkdir(parents=True, exist_ok=True)
-                self.db = sqlite3.connect(folder / "cache.sqlite", timeout=30)
+                # Saved from a thread of its own while the feeds are written (never at once
+                # with other use of the connection).
+                self.db = sqlite3.connect(
+                    folder / "cache.sqlite", timeout=30, check_same_thread=False
+                )
+                # No fsync: losing the cache to a power cut costs one slow build, while
+                # waiting for the disk costs every build. A crashed build still rolls back.
+                self.db.execute("PRAGMA synchronous = OFF")
                 if self._meta("schema") != f"{SCHEMA}:{__version__}":
                     self._reset()
                 break

@@ -12,6 +12,7 @@ import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -448,6 +449,13 @@ def _save_states(
         cache.files[f"{fingerprint}:{shard}"] = members
 
 
+def _save(cache: Cache) -> None:
+    try:
+        cache.commit()
+    finally:
+        cache.close()
+
+
 def build(
     config: Config,
     *,
@@ -462,12 +470,15 @@ def build(
     started = time.perf_counter()
     # --check writes nothing at all: no lock file, no cache, no output folder.
     guard = contextlib.nullcontext() if check else locked(config.output)
-    with guard:
+    # The cache is saved while the feeds are written (both wait mostly on the disk or on
+    # compression outside the GIL); leaving this block waits for it, inside the lock.
+    with guard, ThreadPoolExecutor(max_workers=1) as background:
         cache = (
             Cache(config.cache_dir or config.output / CACHE_FOLDER)
             if use_cache and not check
             else None
         )
+        saving = None
         try:
             fingerprint = config.fingerprint()
             known = _load_states(cache, fingerprint) if cache is not None else None
@@ -475,9 +486,9 @@ def build(
             outputs, entry_problems = render_outputs(site, progress, cache, jobs)
             if cache is not None:
                 _save_states(cache, fingerprint, site.files, known or {})
-                cache.commit()
+                saving = background.submit(_save, cache)
         finally:
-            if cache is not None:
+            if cache is not None and saving is None:
                 cache.close()
         files = {path: feed.body for path, feed in outputs.items()}
         digests = {path: feed.etag.strip('"') for path, feed in outputs.items()}

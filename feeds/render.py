@@ -307,9 +307,11 @@ def _generator(spec: FeedSpec, config: Config, updated: datetime) -> FeedGenerat
 
 
 # Where entries start and where they end, in the pretty-printed documents feedgen writes.
+# (A literal first, not `^` with MULTILINE: the regex engine then skips to each candidate
+# instead of trying every position of a document of many megabytes.)
 _ENTRY_LINE = {
-    "atom": re.compile(rb"^  <entry[ >]", re.MULTILINE),
-    "rss": re.compile(rb"^    <item[ >]", re.MULTILINE),
+    "atom": re.compile(rb"\n  <entry[ >]"),
+    "rss": re.compile(rb"\n    <item[ >]"),
 }
 _CLOSING = {"atom": b"</feed>\n", "rss": b"  </channel>\n</rss>\n"}
 _JSON_ITEM_INDENT = "    "
@@ -345,7 +347,7 @@ def entry_fragments(
     for post, entry in items:
         _add_entry(fg, post, entry, config, excerpt_only=excerpt_only)
     document = _serialise(fg, fmt)
-    starts = [match.start() for match in _ENTRY_LINE[fmt].finditer(document)]
+    starts = [match.start() + 1 for match in _ENTRY_LINE[fmt].finditer(document)]
     end = document.rindex(_CLOSING[fmt])
     bounds = [*starts, end]
     return [document[bounds[n] : bounds[n + 1]] for n in range(len(starts))]
