@@ -346,11 +346,9 @@ def strip_indent_spaces(root: Element, ctx: Context) -> None:
 
 def drop_empty_paragraphs(root: Element, ctx: Context) -> None:
     for el in reversed(_elements(root, *_EMPTYABLE)):  # innermost first
-        if len(el):
-            empty = _EMPTY_TEST(el)
-        else:
-            empty = not el.text or not el.text.strip(_SPACES)
-        if empty:
+        # A leaf is answered from its own text; XPath is asked only about the rest.
+        leaf_empty = not len(el) and not (el.text or "").strip(_SPACES)
+        if leaf_empty or (len(el) and _EMPTY_TEST(el)):
             drop_tree(el)
     for p in _elements(root, "p"):
         children = [c for c in p if isinstance(c.tag, str)]

@@ -11,7 +11,7 @@ import hashlib
 import os
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, MutableMapping
+from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -38,7 +38,7 @@ from feeds.model import (
     fast_reduce,
     links_version,
 )
-from feeds.parallel import pmap
+from feeds.parallel import MIN_ITEMS, pmap
 from feeds.parse import parse_post
 from feeds.render import (
     entry_fragments,
@@ -246,25 +246,52 @@ def _entry_one(context: tuple[Config, Globals], post: Post) -> tuple[Entry, Prob
         return fallback, Problem(exc.path, exc.reason, "error")
 
 
-def make_entries(
+Kind = tuple[Format, bool]  # how feeds show an entry: their format, and excerpts only or not
+Fragments = dict[Kind, dict[int, bytes]]  # entries serialised once per kind, by post index
+MadeEntry = tuple[Entry, Problem | None, dict[Kind, bytes]]
+ENTRY_BATCH = 64  # posts per task: enough for one serialisation per kind to pay
+
+
+def _entry_batch(
+    context: tuple[Config, Globals], batch: Sequence[tuple[Post, tuple[Kind, ...]]]
+) -> list[MadeEntry]:
+    """Render a run of posts, then serialise them for the kinds of feed that show each: in
+    the worker that made them, while they are at hand, one document per kind for the run."""
+    config = context[0]
+    made = [_entry_one(context, post) for post, _ in batch]
+    serialised: list[dict[Kind, bytes]] = [{} for _ in batch]
+    for kind in sorted({kind for _, kinds in batch for kind in kinds}):
+        at = [n for n, (_, kinds) in enumerate(batch) if kind in kinds]
+        items = [(batch[n][0], made[n][0]) for n in at]
+        for n, fragment in zip(
+            at, entry_fragments(kind[0], items, config, excerpt_only=kind[1]), strict=True
+        ):
+            serialised[n][kind] = fragment
+    return [(entry, problem, s) for (entry, problem), s in zip(made, serialised, strict=True)]
+
+
+def render_entries(
     site: Site,
-    wanted: Iterable[int],
+    wanted: Mapping[int, Iterable[Kind]],
     progress: Progress = _quiet,
     cache: MutableMapping[str, Entry] | None = None,
     jobs: int | None = 1,
-) -> tuple[dict[int, Entry], list[Problem]]:
+) -> tuple[dict[int, Entry], list[Problem], Fragments]:
     """Render the bodies of the posts that some feed shows; each post once, however many feeds.
 
-    With a `cache`, an entry whose post and configuration are unchanged is not rendered again
-    (unless it links to other posts with `{% post_url %}`/`{% link %}` and those moved).
+    `wanted` maps each post to the kinds of feed that show it; a post rendered now comes back
+    serialised for each of them too. With a `cache`, an entry whose post and configuration
+    are unchanged is not rendered again (unless it links to other posts with
+    `{% post_url %}`/`{% link %}` and those moved); it has no fragments then.
     """
     entries: dict[int, Entry] = {}
     problems: list[Problem] = []
+    fragments: Fragments = {}
     links = site.links.version
     keys: dict[int, str] = {}
     todo: list[int] = []
     fingerprint = site.config.fingerprint() if cache is not None else ""
-    for i in sorted(set(wanted)):
+    for i in sorted(wanted):
         if cache is not None:
             keys[i] = key = entry_key(site.index.posts[i], fingerprint)
             found = cache.get(key)
@@ -272,21 +299,45 @@ def make_entries(
                 entries[i] = found
                 continue
         todo.append(i)
-    rendered_now = pmap(
-        _entry_one,
-        [site.index.posts[i] for i in todo],
+    batches = [
+        [(site.index.posts[i], tuple(sorted(set(wanted[i])))) for i in todo[n : n + ENTRY_BATCH]]
+        for n in range(0, len(todo), ENTRY_BATCH)
+    ]
+    made = pmap(
+        _entry_batch,
+        batches,
         (site.config, _globals(site)),
         jobs=jobs,
-        progress=lambda n: progress("render", n, len(todo)),
+        progress=lambda n: progress("render", min(n * ENTRY_BATCH, len(todo)), len(todo)),
+        min_items=-(-MIN_ITEMS // ENTRY_BATCH),
+        chunk=1,
     )
-    for i, (entry, problem) in zip(todo, rendered_now, strict=True):
+    for i, (entry, problem, serialised) in zip(
+        todo, (one for batch in made for one in batch), strict=True
+    ):
         entries[i] = entry
+        for kind, fragment in serialised.items():
+            fragments.setdefault(kind, {})[i] = fragment
         if problem is not None:
             problems.append(problem)
         if cache is not None and entry.complete:
             cache[keys[i]] = entry
     for i in sorted(entries):
         problems.extend(entries[i].problems)
+    return entries, problems, fragments
+
+
+def make_entries(
+    site: Site,
+    wanted: Iterable[int],
+    progress: Progress = _quiet,
+    cache: MutableMapping[str, Entry] | None = None,
+    jobs: int | None = 1,
+) -> tuple[dict[int, Entry], list[Problem]]:
+    """The entries of the posts in `wanted` (render_entries, without serialising them)."""
+    entries, problems, _ = render_entries(
+        site, dict.fromkeys(wanted, ()), progress, cache=cache, jobs=jobs
+    )
     return entries, problems
 
 
@@ -305,20 +356,23 @@ FeedCache = MutableMapping[str, CachedFeed]
 
 
 def _render_chunk(
-    context: tuple[Site, Mapping[int, Entry]], specs: tuple[FeedSpec, ...]
+    context: tuple[Site, Mapping[int, Entry], Fragments], specs: tuple[FeedSpec, ...]
 ) -> list[tuple[bytes, tuple[str, ...]]]:
-    """Render a run of feeds; each entry they show is serialised once (per format), then
-    spliced into every feed of the run that shows it."""
-    site, entries = context
-    wanted: dict[tuple[Format, bool], list[int]] = {}
+    """Render a run of feeds by splicing their entries' fragments; an entry without one (it
+    came from the cache) is serialised here, once per kind, for every feed of the run."""
+    site, entries, given = context
+    wanted: dict[Kind, set[int]] = {}
     for spec in specs:
-        wanted.setdefault((spec.format, spec.excerpt_only), []).extend(spec.posts)
-    fragments: dict[tuple[Format, bool], dict[int, bytes]] = {}
-    for (fmt, excerpt_only), indices in wanted.items():
-        unique = sorted(set(indices))
-        items = [(site.index.posts[i], entries[i]) for i in unique]
-        serialised = entry_fragments(fmt, items, site.config, excerpt_only=excerpt_only)
-        fragments[(fmt, excerpt_only)] = dict(zip(unique, serialised, strict=True))
+        wanted.setdefault((spec.format, spec.excerpt_only), set()).update(spec.posts)
+    fragments: Fragments = {}
+    for kind, indices in wanted.items():
+        have = given.get(kind, {})
+        missing = sorted(i for i in indices if i not in have)
+        items = [(site.index.posts[i], entries[i]) for i in missing]
+        serialised = entry_fragments(kind[0], items, site.config, excerpt_only=kind[1])
+        fragments[kind] = (
+            {**have, **dict(zip(missing, serialised, strict=True))} if missing else dict(have)
+        )
     return [
         render(spec, site.index, entries, site.config, fragments[(spec.format, spec.excerpt_only)])
         for spec in specs
@@ -362,14 +416,30 @@ def render_feeds(
                 problems.extend(found.problems)
             else:
                 todo.append(spec)
-    entries, entry_problems = make_entries(
-        site, (i for spec in todo for i in spec.posts), progress, cache=entry_cache, jobs=jobs
+    kinds: dict[int, set[Kind]] = {}
+    for spec in todo:
+        for i in spec.posts:
+            kinds.setdefault(i, set()).add((spec.format, spec.excerpt_only))
+    entries, entry_problems, fragments = render_entries(
+        site, kinds, progress, cache=entry_cache, jobs=jobs
     )
     problems.extend(entry_problems)
+    # Splicing is cheap: feeds are rendered in worker processes only when many entries came
+    # from the cache unserialised (forking would cost more than the splicing itself).
+    unserialised = sum(
+        1 for i, wanted in kinds.items() for kind in wanted if i not in fragments.get(kind, {})
+    )
     chunks = [tuple(todo[n : n + SPECS_PER_CHUNK]) for n in range(0, len(todo), SPECS_PER_CHUNK)]
     rendered_bodies = [
         result
-        for chunk in pmap(_render_chunk, chunks, (site, entries), jobs=jobs, min_items=8, chunk=1)
+        for chunk in pmap(
+            _render_chunk,
+            chunks,
+            (site, entries, fragments),
+            jobs=jobs if unserialised >= MIN_ITEMS else 1,
+            min_items=8,
+            chunk=1,
+        )
         for result in chunk
     ]
     for spec, (body, notes) in zip(todo, rendered_bodies, strict=True):
