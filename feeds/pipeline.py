@@ -260,13 +260,15 @@ def _entry_batch(
     config = context[0]
     made = [_entry_one(context, post) for post, _ in batch]
     serialised: list[dict[Kind, bytes]] = [{} for _ in batch]
-    for kind in sorted({kind for _, kinds in batch for kind in kinds}):
-        at = [n for n, (_, kinds) in enumerate(batch) if kind in kinds]
+    for excerpt_only in (False, True):
+        formats = sorted({fmt for _, kinds in batch for fmt, only in kinds if only == excerpt_only})
+        at = [n for n, (_, kinds) in enumerate(batch) if any(k[1] == excerpt_only for k in kinds)]
         items = [(batch[n][0], made[n][0]) for n in at]
-        for n, fragment in zip(
-            at, entry_fragments(kind[0], items, config, excerpt_only=kind[1]), strict=True
-        ):
-            serialised[n][kind] = fragment
+        by_format = entry_fragments(formats, items, config, excerpt_only=excerpt_only)
+        for fmt, fragments in by_format.items():
+            for n, fragment in zip(at, fragments, strict=True):
+                if (fmt, excerpt_only) in batch[n][1]:
+                    serialised[n][(fmt, excerpt_only)] = fragment
     return [(entry, problem, s) for (entry, problem), s in zip(made, serialised, strict=True)]
 
 
@@ -369,7 +371,7 @@ def _render_chunk(
         have = given.get(kind, {})
         missing = sorted(i for i in indices if i not in have)
         items = [(site.index.posts[i], entries[i]) for i in missing]
-        serialised = entry_fragments(kind[0], items, site.config, excerpt_only=kind[1])
+        serialised = entry_fragments([kind[0]], items, site.config, excerpt_only=kind[1])[kind[0]]
         fragments[kind] = (
             {**have, **dict(zip(missing, serialised, strict=True))} if missing else dict(have)
         )

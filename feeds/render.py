@@ -318,25 +318,34 @@ _JSON_ITEM_INDENT = "    "
 
 
 def entry_fragments(
-    fmt: Format, items: Sequence[tuple[Post, Entry]], config: Config, *, excerpt_only: bool
-) -> list[bytes]:
-    """Each entry serialised once, exactly as it stands inside every feed of this format.
+    formats: Sequence[Format],
+    items: Sequence[tuple[Post, Entry]],
+    config: Config,
+    *,
+    excerpt_only: bool,
+) -> dict[Format, list[bytes]]:
+    """Each entry serialised once per format, exactly as it stands inside every feed of it.
 
     An entry shown by the site feed, its category's and three tag feeds is rendered here once
     and spliced into each of them (`splice`), instead of being built and serialised five times.
+    Atom and RSS are written from one FeedGenerator: feedgen keeps both from the same calls.
     """
-    if fmt == "json":
+    fragments: dict[Format, list[bytes]] = {}
+    if "json" in formats:
         author = _site_author(config)
-        return [
+        fragments["json"] = [
             _indent_json(_json_item(post, entry, author, excerpt_only=excerpt_only, forced=False))
             for post, entry in items
         ]
+    xml = [fmt for fmt in formats if fmt != "json"]
+    if not xml:
+        return fragments
     if not items:
-        return []
+        return {**fragments, **{fmt: [] for fmt in xml}}
     spec = FeedSpec(
         kind="site",
         name=None,
-        format=fmt,
+        format="rss",  # the head is cut off; an RSS head is valid for both
         path="",
         url=config.site_url,
         title="x",
@@ -346,11 +355,12 @@ def entry_fragments(
     fg = _generator(spec, config, EPOCH)
     for post, entry in items:
         _add_entry(fg, post, entry, config, excerpt_only=excerpt_only)
-    document = _serialise(fg, fmt)
-    starts = [match.start() + 1 for match in _ENTRY_LINE[fmt].finditer(document)]
-    end = document.rindex(_CLOSING[fmt])
-    bounds = [*starts, end]
-    return [document[bounds[n] : bounds[n + 1]] for n in range(len(starts))]
+    for fmt in xml:
+        document = _serialise(fg, fmt)
+        starts = [match.start() + 1 for match in _ENTRY_LINE[fmt].finditer(document)]
+        bounds = [*starts, document.rindex(_CLOSING[fmt])]
+        fragments[fmt] = [document[bounds[n] : bounds[n + 1]] for n in range(len(starts))]
+    return fragments
 
 
 def splice(spec: FeedSpec, index: Index, config: Config, fragments: Sequence[bytes]) -> bytes:
