@@ -10,19 +10,27 @@ memory, and the first request for a few feeds. Where Hugo is installed (apt-get 
 the same posts are built with Hugo in the same run and every time is also given as a ratio to
 Hugo's cold build. Memory is the peak of the whole process tree (parent and worker processes),
 summing proportional set sizes so that pages a worker shares with its parent count once.
+
+Each time is the median of --repeat runs (default 3) from the same starting state, for
+feedsmith and Hugo alike, and is taken without memory sampling: reading /proc/PID/smaps_rollup
+walks a process's memory under its lock, which slows a tree of several processes more than one.
+Peak memory comes from one more run of each, sampled every 0.1 s.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -69,8 +77,8 @@ def tree_rss_kb(pid: int) -> int:
     return total
 
 
-def run(argv: list[str], cwd: Path | None = None) -> tuple[float, int, str]:
-    """(seconds, peak tree RSS in MB, stdout) of one command."""
+def run(argv: list[str], cwd: Path | None = None, *, sample: bool = False) -> tuple[float, int]:
+    """(seconds, peak tree memory in MB, or 0 unless `sample`) of one command."""
     started = time.perf_counter()
     process = subprocess.Popen(
         argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=cwd
@@ -78,29 +86,40 @@ def run(argv: list[str], cwd: Path | None = None) -> tuple[float, int, str]:
     peak = 0
     stop = threading.Event()
 
-    def sample() -> None:
+    def sampler() -> None:
         nonlocal peak
         while not stop.is_set():
             peak = max(peak, tree_rss_kb(process.pid))
             time.sleep(0.1)
 
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
+    thread = threading.Thread(target=sampler, daemon=True)
+    if sample:
+        thread.start()
     out, _ = process.communicate()
     seconds = time.perf_counter() - started
     stop.set()
-    sampler.join()
+    if sample:
+        thread.join()
     if process.returncode != 0:
         raise SystemExit(f"{' '.join(argv)} failed:\n{out}")
-    return seconds, peak // 1024, out
+    return seconds, peak // 1024
+
+
+def measure(
+    command: Callable[[], list[str]], cwd: Path | None = None, *, repeat: int
+) -> tuple[float, int]:
+    """(median seconds of `repeat` runs, peak MB of one more run) of the command that
+    `command()` prepares and returns, once per run."""
+    times = [run(command(), cwd)[0] for _ in range(repeat)]
+    return statistics.median(times), run(command(), cwd, sample=True)[1]
 
 
 FORMATS_CONFIG: list[str] = []  # ["-c", FILE] when --formats narrows the formats
 FORMATS_NAMES: list[str] = ["Atom", "RSS", "JSON Feed"]
 
 
-def feedsmith_build(archive: Path, out: Path) -> tuple[float, int, str]:
-    argv = [
+def feedsmith_argv(archive: Path, out: Path) -> list[str]:
+    return [
         sys.executable,
         "-m",
         "feeds",
@@ -111,7 +130,6 @@ def feedsmith_build(archive: Path, out: Path) -> tuple[float, int, str]:
         "-q",
         *FORMATS_CONFIG,
     ]
-    return run(argv, cwd=ROOT)
 
 
 def newest_post(archive: Path) -> Path:
@@ -178,30 +196,66 @@ def measure_serve(archive: Path, paths: list[str]) -> dict[str, float]:
         process.wait()
 
 
-def bench(size: int, archives: Path, *, hugo: bool, serve: bool) -> None:
+def hugo_build(archive: Path, scratch: Path, repeat: int) -> tuple[float, int, int]:
+    """Hugo's cold build of the same posts: (median seconds, peak MB, RSS feeds written)."""
+    site = hugo_site(archive, scratch / "hugo")
+    publics = (site / f"public-{n}" for n in itertools.count())
+    public = site / "public"
+
+    def hugo_cold() -> list[str]:
+        nonlocal public
+        public = next(publics)
+        shutil.rmtree(site / "resources", ignore_errors=True)  # Hugo's own cache
+        return ["hugo", "--quiet", "-s", str(site), "-d", str(public)]
+
+    seconds, mb = measure(hugo_cold, repeat=repeat)
+    return seconds, mb, sum(1 for _ in public.rglob("index.xml"))
+
+
+def bench(size: int, archives: Path, *, hugo: bool, serve: bool, repeat: int) -> None:
     archive = archives / f"posts-{size}"
     if not (archive / "_posts").is_dir():
         print(f"generating {size} posts in {archive} …", flush=True)
         make_archive(archive, posts=size)
     with tempfile.TemporaryDirectory() as scratch:
+        # Cold builds go to a new, empty folder each time rather than one emptied just before:
+        # the file system then does not charge the build for the files the last run left.
+        # The same holds for Hugo below.
+        folders = (Path(scratch) / f"out-{n}" for n in itertools.count())
         out = Path(scratch) / "out"
         rows: list[tuple[str, float, int]] = []
-        cold, cold_mb, _ = feedsmith_build(archive, out)
-        rows.append(("cold build (empty cache)", cold, cold_mb))
-        seconds, mb, _ = feedsmith_build(archive, out)
-        rows.append(("no-change rebuild", seconds, mb))
-        added = add_post(archive)
-        try:
-            seconds, mb, _ = feedsmith_build(archive, out)
-            rows.append(("rebuild, one post added", seconds, mb))
+
+        def cold() -> list[str]:
+            nonlocal out
+            out = next(folders)
+            return feedsmith_argv(archive, out)
+
+        def again() -> list[str]:
+            return feedsmith_argv(archive, out)
+
+        added = newest_post(archive).with_name("2099-01-01-bench-added.md")
+
+        def one_added() -> list[str]:  # from the archive as generated, built
+            added.unlink(missing_ok=True)
+            run(again(), ROOT)
+            add_post(archive)
+            return again()
+
+        def one_edited() -> list[str]:
+            run(one_added(), ROOT)
             added.write_text(
                 added.read_text(encoding="utf-8").replace("</p>", "</p><p>编辑过的段落。</p>", 1),
                 encoding="utf-8",
             )
-            seconds, mb, _ = feedsmith_build(archive, out)
-            rows.append(("rebuild, one post edited", seconds, mb))
+            return again()
+
+        rows.append(("cold build (empty cache)", *measure(cold, ROOT, repeat=repeat)))
+        rows.append(("no-change rebuild", *measure(again, ROOT, repeat=repeat)))
+        try:
+            rows.append(("rebuild, one post added", *measure(one_added, ROOT, repeat=repeat)))
+            rows.append(("rebuild, one post edited", *measure(one_edited, ROOT, repeat=repeat)))
         finally:
-            added.unlink()
+            added.unlink(missing_ok=True)
         feeds_written = sum(
             1
             for p in out.rglob("*")
@@ -209,11 +263,7 @@ def bench(size: int, archives: Path, *, hugo: bool, serve: bool) -> None:
         )
         hugo_seconds = None
         if hugo and shutil.which("hugo"):
-            site = hugo_site(archive, Path(scratch) / "hugo")
-            hugo_seconds, hugo_mb, _ = run(
-                ["hugo", "--quiet", "-s", str(site), "-d", str(site / "public")]
-            )
-            hugo_feeds = sum(1 for _ in (site / "public").rglob("index.xml"))
+            hugo_seconds, hugo_mb, hugo_feeds = hugo_build(archive, Path(scratch), repeat)
         formats = " + ".join(FORMATS_NAMES)
         print(f"\n{size} posts ({feeds_written} feed files written: {formats}, full content)")
         print(f"  {'':28} {'seconds':>8} {'peak mem MB':>12} {'x Hugo cold':>12}")
@@ -246,6 +296,7 @@ def main() -> None:
     parser.add_argument("--archives", type=Path, default=ROOT / "bench" / "archives")
     parser.add_argument("--no-hugo", action="store_true")
     parser.add_argument("--no-serve", action="store_true")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per time, the median is shown")
     parser.add_argument(
         "--formats",
         nargs="+",
@@ -273,7 +324,13 @@ def main() -> None:
             ).stdout.strip()
         )
     for size in args.sizes:
-        bench(size, args.archives, hugo=not args.no_hugo, serve=not args.no_serve)
+        bench(
+            size,
+            args.archives,
+            hugo=not args.no_hugo,
+            serve=not args.no_serve,
+            repeat=max(1, args.repeat),
+        )
 
 
 if __name__ == "__main__":

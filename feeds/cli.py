@@ -24,7 +24,6 @@ from feeds.errors import ConfigError, FeedsError
 from feeds.model import BuildReport
 from feeds.pipeline import build, read_site
 from feeds.render import render_links
-from feeds.websub import publish
 
 # How `serve` hands its options to each uvicorn worker process (read by server.app).
 ENV_SOURCE, ENV_CONFIG, ENV_RELOAD, ENV_OVERRIDES = (
@@ -290,6 +289,8 @@ def _ping(
     if not hubs:
         err.write("feedsmith: --ping: no hub configured (set `hub`)\n")
         return
+    from feeds.websub import publish  # noqa: PLC0415 - the HTTP client loads only for --ping
+
     failures = publish(hubs, urls)
     for problem in failures:
         err.write(f"{problem.where}: warning: {problem.reason}\n")
