@@ -42,6 +42,7 @@ from feeds.parallel import MIN_ITEMS, pmap
 from feeds.parse import parse_post
 from feeds.render import (
     entry_fragments,
+    etag_of,
     feed_updated,
     render,
     render_links_include,
@@ -350,6 +351,7 @@ class CachedFeed:
     body: bytes
     links: str | None  # Links.version when an entry links to other posts by tag
     problems: tuple[Problem, ...] = ()
+    etag: str = ""  # etag_of(body), kept so a rebuild need not hash every feed again
 
     __reduce__ = fast_reduce
 
@@ -392,8 +394,12 @@ def render_feeds(
     feed_cache: FeedCache | None = None,
     progress: Progress = _quiet,
     jobs: int | None = 1,
+    etags: dict[str, str] | None = None,
 ) -> tuple[dict[str, bytes], list[Problem]]:
     """The bytes of each feed in `specs`. With caches, unchanged feeds and entries are reused.
+
+    `etags`, when given, receives the ETag of each feed whose ETag is known already (a cached
+    one) or was computed for the cache.
 
     A cached feed is keyed by the configuration, its spec and its entries' keys; one whose
     entries link to other posts by tag also remembers the site's links version, and is rendered
@@ -416,6 +422,8 @@ def render_feeds(
             if found is not None and found.links in (None, site.links.version):
                 bodies[spec.path] = found.body
                 problems.extend(found.problems)
+                if etags is not None and found.etag:
+                    etags[spec.path] = found.etag
             else:
                 todo.append(spec)
     kinds: dict[int, set[Kind]] = {}
@@ -452,9 +460,12 @@ def render_feeds(
         if feed_cache is not None and all(e.complete for e in shown_entries):
             linked = any(e.links is not None for e in shown_entries)
             warnings = tuple(p for e in shown_entries for p in e.problems) + tuple(trimmed)
+            etag = etag_of(body)
             feed_cache[feed_keys[spec.path]] = CachedFeed(
-                body, site.links.version if linked else None, warnings
+                body, site.links.version if linked else None, warnings, etag
             )
+            if etags is not None:
+                etags[spec.path] = etag
     return bodies, sorted(set(problems), key=lambda p: (p.where, p.reason, p.severity))
 
 
@@ -466,6 +477,7 @@ def render_outputs(
 ) -> tuple[dict[str, RenderedFeed], list[Problem]]:
     """Every output file of the site, in memory: each feed, and the OPML list."""
     config = site.config
+    etags: dict[str, str] = {}
     bodies, problems = render_feeds(
         site,
         site.specs,
@@ -473,12 +485,17 @@ def render_outputs(
         feed_cache=cache.feeds if cache is not None else None,
         progress=progress,
         jobs=jobs,
+        etags=etags,
     )
     outputs: dict[str, RenderedFeed] = {}
     for spec in site.specs:
         media = MEDIA_TYPES[spec.format]
         outputs[spec.path] = rendered(
-            spec.path, bodies[spec.path], media, feed_updated(spec, site.index)
+            spec.path,
+            bodies[spec.path],
+            media,
+            feed_updated(spec, site.index),
+            etag=etags.get(spec.path),
         )
     if config.opml:
         newest = max((p.updated for p in site.index.posts), default=None)

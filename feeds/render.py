@@ -554,10 +554,19 @@ def etag_of(body: bytes) -> str:
 
 
 def rendered(
-    path: str, body: bytes, media_type: str, last_modified: datetime | None
+    path: str,
+    body: bytes,
+    media_type: str,
+    last_modified: datetime | None,
+    *,
+    etag: str | None = None,  # etag_of(body), when it is known already
 ) -> RenderedFeed:
     return RenderedFeed(
-        path=path, body=body, etag=etag_of(body), last_modified=last_modified, media_type=media_type
+        path=path,
+        body=body,
+        etag=etag or etag_of(body),
+        last_modified=last_modified,
+        media_type=media_type,
     )
 
 
