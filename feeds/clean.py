@@ -198,8 +198,9 @@ def _elements(root: Element, *tags: str) -> list[Element]:
     return [el for el in root.iter(*tags) if isinstance(el.tag, str) and el is not root]
 
 
-# Empty: no text but spaces, no image or other media inside. Asked of every element in
-# one XPath query; dropping an empty element never makes another one empty or not.
+# Empty: no text but spaces, no image or other media inside; as an XPath predicate, so the
+# text of a whole subtree is gathered in C. Dropping an empty element never makes another one
+# empty or not empty, so the order elements are asked in does not matter.
 _EMPTY = (
     f'translate(string(.), "{_SPACES}", "") = ""'
     f" and not(descendant::*[{' or '.join(f'self::{tag}' for tag in _MEDIA)}])"
