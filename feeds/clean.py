@@ -147,6 +147,7 @@ class Context:
 
     base: str  # the post's own URL: relative links resolve against it
     rules: CleanRules
+    markup: str = ""  # the HTML the tree was parsed from, when known: a cheap first test
     source: str | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -255,7 +256,7 @@ _EMPTY_PLACEHOLDERS = etree.XPath(
 
 def unwrap_stock_widgets(root: Element, ctx: Context) -> None:
     """Quote widgets: the company name stays as text, the quote link and chart go."""
-    for chart in _CHART(root):
+    for chart in _CHART(root) if "EmImageRemark" in (ctx.markup or "EmImageRemark") else ():
         drop_tree(chart)
     for widget in reversed(_WIDGET(root)):  # innermost first, so every unwrap sees its parent
         drop_tag(widget)
@@ -276,7 +277,15 @@ def _outside_links(block: Element) -> str:
 
 def drop_nav_footer(root: Element, ctx: Context) -> None:
     """`[返回…](…)｜[返回首页](…)`: links back to the site's own pages, not article text."""
-    for block in _elements(root, *_BLOCKS):
+    # Only a block holding a `返回…` link can be a footer: those are the ones looked at.
+    holding = {
+        block
+        for a in root.iter("a")
+        if _NAV_TEXT.match(text_content(a))
+        for block in a.iterancestors(*_BLOCKS)
+        if block is not root
+    }
+    for block in (b for b in _elements(root, *_BLOCKS) if b in holding):
         if block.getparent() is None:
             continue  # already removed with an enclosing block
         links = block.findall(".//a")
@@ -341,8 +350,13 @@ def _strip_edge(slots: Iterator[tuple[Element, str]], strip: Callable[[str], str
 def strip_indent_spaces(root: Element, ctx: Context) -> None:
     """Full-width indent spaces (U+3000) and stray spaces at the edges of blocks."""
     for block in _elements(root, *_BLOCKS, "strong", "span"):
-        _strip_edge(_text_slots(block), lambda v: v.lstrip(_SPACES))
-        _strip_edge(_text_slots_reversed(block), lambda v: v.rstrip(_SPACES))
+        # Most blocks start and end with text that is not a space: nothing to walk then.
+        first = block.text
+        if not first or first[0] in _SPACES:
+            _strip_edge(_text_slots(block), lambda v: v.lstrip(_SPACES))
+        last = block[-1].tail if len(block) else block.text
+        if not last or last[-1] in _SPACES:
+            _strip_edge(_text_slots_reversed(block), lambda v: v.rstrip(_SPACES))
 
 
 def drop_empty_paragraphs(root: Element, ctx: Context) -> None:
@@ -654,7 +668,7 @@ def clean_html(markup: str, *, base: str, rules: CleanRules) -> Cleaned:
     if not normal.strip():
         return Cleaned(html="", summary="", source=None)
     root = parse_fragment(normal)
-    ctx = Context(base=base, rules=rules)
+    ctx = Context(base=base, rules=rules, markup=normal)
     enabled = set(rules.builtin) | _ALWAYS
     for name, step in CLEANERS:
         if name in enabled and any(trace in normal for trace in _TRACES.get(name, ("",))):

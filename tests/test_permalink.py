@@ -9,10 +9,13 @@ drops/url_drop.rb, utils.rb (`slugify`), document.rb (`id`) and filters/url_filt
 
 from __future__ import annotations
 
+import string
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from feeds.config import PERMALINK_STYLES
 from feeds.permalink import (
@@ -538,3 +541,18 @@ def test_escape_path_encodes_what_a_path_may_not_hold(value: str, expected: str)
 def test_sanitize_removes_parent_references_and_doubled_slashes(url: str, expected: str) -> None:
     """sanitize gives Jekyll's sanitize_url: `..` -> `/`, no `./`, one slash at a time."""
     assert sanitize(url) == expected
+
+
+@settings(max_examples=2000, deadline=None)
+@given(
+    st.text(alphabet=string.ascii_letters + string.digits + "-_.~!$&'()+,;=@ /:%é中Ǆ", max_size=30),
+    st.sampled_from(["default", "pretty", "raw"]),
+    st.booleans(),
+)
+def test_slugify_shortcut_for_plain_names_changes_nothing(
+    text: str, mode: str, cased: bool
+) -> None:
+    """The fast path for ASCII names gives what the character-by-character rules give."""
+    from feeds.permalink import _slugify_general
+
+    assert slugify(text, mode=mode, cased=cased) == _slugify_general(text, mode=mode, cased=cased)
