@@ -29,16 +29,39 @@ SCHEMA = 2  # values: zstd-compressed pickles
 _TABLES = ("files", "entries", "feeds")
 
 
+def encode(value: Any) -> bytes:
+    """A value as the cache stores it: a pickle, zstd-compressed (feed XML shrinks by half)."""
+    return _COMPRESS(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def decode(blob: bytes) -> Any:
+    return pickle.loads(zstandard.ZstdDecompressor().decompress(blob))  # noqa: S301 - our own file
+
+
+_COMPRESS = zstandard.ZstdCompressor(level=1).compress
+
+
 class _Table(MutableMapping[str, V]):
-    """One table of the cache as a mapping; writes are buffered until `Cache.commit()`."""
+    """One table of the cache as a mapping; writes are buffered until `Cache.commit()`.
+
+    A value can also be given already encoded (`set_encoded`): worker processes encode the
+    entries they render, so the parent does not pickle and compress them all at the end.
+    """
 
     def __init__(self, cache: Cache, name: str) -> None:
         self.cache, self.name = cache, name
         self.pending: dict[str, V] = {}
+        self.encoded: dict[str, bytes] = {}
+
+    def set_encoded(self, key: str, blob: bytes) -> None:
+        self.pending.pop(key, None)
+        self.encoded[key] = blob
 
     def __getitem__(self, key: str) -> V:
         if key in self.pending:
             return self.pending[key]
+        if key in self.encoded:
+            return decode(self.encoded[key])  # type: ignore[no-any-return]
         row = self.cache.fetch(self.name, key)
         if row is None:
             raise KeyError(key)
@@ -51,16 +74,18 @@ class _Table(MutableMapping[str, V]):
             return default
 
     def __setitem__(self, key: str, value: V) -> None:
+        self.encoded.pop(key, None)
         self.pending[key] = value
 
     def __delitem__(self, key: str) -> None:
         self.pending.pop(key, None)
+        self.encoded.pop(key, None)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self.pending)
+        return iter([*self.pending, *self.encoded])
 
     def __len__(self) -> int:
-        return len(self.pending)
+        return len(self.pending) + len(self.encoded)
 
 
 class Cache:
@@ -120,9 +145,7 @@ class Cache:
             return None
         try:
             row = self.db.execute(f"SELECT value FROM {table} WHERE key = ?", (key,)).fetchone()  # noqa: S608 - table names are ours
-            if row is None:
-                return None
-            return pickle.loads(zstandard.ZstdDecompressor().decompress(row[0]))  # noqa: S301 - our own file
+            return None if row is None else decode(row[0])
         except (
             sqlite3.Error,
             zstandard.ZstdError,
@@ -137,20 +160,18 @@ class Cache:
         """Write what this build added; a failure here costs only the next build's speed."""
         if self.db is None:
             return
-        # Compressed: a cold build of a large archive caches tens of megabytes of feed XML,
-        # and writing them costs more than compressing them (XML shrinks about tenfold).
-        compress = zstandard.ZstdCompressor(level=1).compress
         try:
             with self.db:
                 for table in (self.files, self.entries, self.feeds):
                     self.db.executemany(
                         f"INSERT OR REPLACE INTO {table.name} VALUES (?, ?)",  # noqa: S608
-                        (
-                            (k, compress(pickle.dumps(v, protocol=pickle.HIGHEST_PROTOCOL)))
-                            for k, v in table.pending.items()
-                        ),
+                        [
+                            *((k, encode(v)) for k, v in table.pending.items()),
+                            *table.encoded.items(),
+                        ],
                     )
                     table.pending.clear()
+                    table.encoded.clear()
         except sqlite3.Error:
             self._drop()
 

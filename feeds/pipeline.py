@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from feeds.cache import Cache
+from feeds.cache import Cache, encode
 from feeds.config import Config
 from feeds.discover import discover
 from feeds.errors import PostError
@@ -249,17 +249,19 @@ def _entry_one(context: tuple[Config, Globals], post: Post) -> tuple[Entry, Prob
 
 Kind = tuple[Format, bool]  # how feeds show an entry: their format, and excerpts only or not
 Fragments = dict[Kind, dict[int, bytes]]  # entries serialised once per kind, by post index
-MadeEntry = tuple[Entry, Problem | None, dict[Kind, bytes]]
+# An entry, why it could not be rendered, its fragments, and its cache record when cached.
+MadeEntry = tuple[Entry, Problem | None, dict[Kind, bytes], bytes | None]
 ENTRY_BATCH = 64  # posts per task: enough for one serialisation per kind to pay
 
 
 def _entry_batch(
-    context: tuple[Config, Globals], batch: Sequence[tuple[Post, tuple[Kind, ...]]]
+    context: tuple[Config, Globals, bool], batch: Sequence[tuple[Post, tuple[Kind, ...]]]
 ) -> list[MadeEntry]:
     """Render a run of posts, then serialise them for the kinds of feed that show each: in
-    the worker that made them, while they are at hand, one document per kind for the run."""
-    config = context[0]
-    made = [_entry_one(context, post) for post, _ in batch]
+    the worker that made them, while they are at hand, one document per kind for the run.
+    With `context[2]`, also encode each complete entry as the cache stores it."""
+    config, globals_, encoding = context
+    made = [_entry_one((config, globals_), post) for post, _ in batch]
     serialised: list[dict[Kind, bytes]] = [{} for _ in batch]
     for excerpt_only in (False, True):
         formats = sorted({fmt for _, kinds in batch for fmt, only in kinds if only == excerpt_only})
@@ -270,7 +272,10 @@ def _entry_batch(
             for n, fragment in zip(at, fragments, strict=True):
                 if (fmt, excerpt_only) in batch[n][1]:
                     serialised[n][(fmt, excerpt_only)] = fragment
-    return [(entry, problem, s) for (entry, problem), s in zip(made, serialised, strict=True)]
+    return [
+        (entry, problem, s, encode(entry) if encoding and entry.complete else None)
+        for (entry, problem), s in zip(made, serialised, strict=True)
+    ]
 
 
 def render_entries(
@@ -302,6 +307,8 @@ def render_entries(
                 entries[i] = found
                 continue
         todo.append(i)
+    # The build cache takes entries encoded in the workers; other mappings take objects.
+    set_encoded = getattr(cache, "set_encoded", None)
     batches = [
         [(site.index.posts[i], tuple(sorted(set(wanted[i])))) for i in todo[n : n + ENTRY_BATCH]]
         for n in range(0, len(todo), ENTRY_BATCH)
@@ -309,13 +316,13 @@ def render_entries(
     made = pmap(
         _entry_batch,
         batches,
-        (site.config, _globals(site)),
+        (site.config, _globals(site), set_encoded is not None),
         jobs=jobs,
         progress=lambda n: progress("render", min(n * ENTRY_BATCH, len(todo)), len(todo)),
         min_items=-(-MIN_ITEMS // ENTRY_BATCH),
         chunk=1,
     )
-    for i, (entry, problem, serialised) in zip(
+    for i, (entry, problem, serialised, blob) in zip(
         todo, (one for batch in made for one in batch), strict=True
     ):
         entries[i] = entry
@@ -323,7 +330,9 @@ def render_entries(
             fragments.setdefault(kind, {})[i] = fragment
         if problem is not None:
             problems.append(problem)
-        if cache is not None and entry.complete:
+        if set_encoded is not None and blob is not None:
+            set_encoded(keys[i], blob)
+        elif cache is not None and entry.complete:
             cache[keys[i]] = entry
     for i in sorted(entries):
         problems.extend(entries[i].problems)
