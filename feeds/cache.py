@@ -29,14 +29,19 @@ SCHEMA = 2  # values: zstd-compressed pickles
 _TABLES = ("files", "entries", "feeds")
 
 
-def encode(value: Any) -> bytes:
-    """A value as the cache stores it: a pickle, zstd-compressed (feed XML shrinks by half)."""
-    return _COMPRESS(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+def encode(value: Any, *, compress: bool = True) -> bytes:
+    """A value as the cache stores it: a pickle, zstd-compressed unless told otherwise."""
+    data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    return _COMPRESS(data) if compress else data
 
 
 def decode(blob: bytes) -> Any:
-    return pickle.loads(zstandard.ZstdDecompressor().decompress(blob))  # noqa: S301 - our own file
+    if blob.startswith(_ZSTD_MAGIC):
+        blob = zstandard.ZstdDecompressor().decompress(blob)
+    return pickle.loads(blob)  # noqa: S301 - our own file
 
+
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"  # a pickle starts with 0x80: the two never meet
 
 _COMPRESS = zstandard.ZstdCompressor(level=1).compress
 
@@ -157,7 +162,11 @@ class Cache:
             return None
 
     def commit(self) -> None:
-        """Write what this build added; a failure here costs only the next build's speed."""
+        """Write what this build added; a failure here costs only the next build's speed.
+
+        Feeds are stored as they are: XML of news in Chinese only halves when compressed,
+        and compressing the feeds cost more at the end of a build than writing them.
+        """
         if self.db is None:
             return
         try:
@@ -166,7 +175,10 @@ class Cache:
                     self.db.executemany(
                         f"INSERT OR REPLACE INTO {table.name} VALUES (?, ?)",  # noqa: S608
                         [
-                            *((k, encode(v)) for k, v in table.pending.items()),
+                            *(
+                                (k, encode(v, compress=table.name != "feeds"))
+                                for k, v in table.pending.items()
+                            ),
                             *table.encoded.items(),
                         ],
                     )

@@ -46,12 +46,19 @@ def pmap(
     progress: Callable[[int], None] | None = None,
     min_items: int = MIN_ITEMS,
     chunk: int = _CHUNK,
+    alongside: Callable[[], None] | None = None,
 ) -> list[R]:
-    """[function(context, item) for item in items], possibly on several processes."""
+    """[function(context, item) for item in items], possibly on several processes.
+
+    `alongside` is other work for this process: run while the workers map, once they are all
+    started (no worker is forked while it runs), or first when the map runs here.
+    """
     global _context, _function
     jobs = default_jobs() if jobs is None else jobs
     fork = "fork" in multiprocessing.get_all_start_methods()
     if jobs <= 1 or len(items) < min_items or not fork:
+        if alongside is not None:
+            alongside()
         results = []
         for done, item in enumerate(items, 1):
             results.append(function(context, item))
@@ -68,7 +75,10 @@ def pmap(
             max_workers=jobs, mp_context=multiprocessing.get_context("fork")
         ) as pool:
             results = []
-            for batch in pool.map(_run_chunk, batches):
+            mapped = pool.map(_run_chunk, batches)  # submits every batch: workers now exist
+            if alongside is not None:
+                alongside()
+            for batch in mapped:
                 results.extend(batch)
                 if progress is not None:
                     progress(len(results))

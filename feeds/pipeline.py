@@ -284,6 +284,8 @@ def render_entries(
     progress: Progress = _quiet,
     cache: MutableMapping[str, Entry] | None = None,
     jobs: int | None = 1,
+    *,
+    alongside: Callable[[], None] | None = None,
 ) -> tuple[dict[int, Entry], list[Problem], Fragments]:
     """Render the bodies of the posts that some feed shows; each post once, however many feeds.
 
@@ -321,6 +323,7 @@ def render_entries(
         progress=lambda n: progress("render", min(n * ENTRY_BATCH, len(todo)), len(todo)),
         min_items=-(-MIN_ITEMS // ENTRY_BATCH),
         chunk=1,
+        alongside=alongside,
     )
     for i, (entry, problem, serialised, blob) in zip(
         todo, (one for batch in made for one in batch), strict=True
@@ -404,6 +407,7 @@ def render_feeds(
     progress: Progress = _quiet,
     jobs: int | None = 1,
     etags: dict[str, str] | None = None,
+    alongside: Callable[[], None] | None = None,
 ) -> tuple[dict[str, bytes], list[Problem]]:
     """The bytes of each feed in `specs`. With caches, unchanged feeds and entries are reused.
 
@@ -440,7 +444,7 @@ def render_feeds(
         for i in spec.posts:
             kinds.setdefault(i, set()).add((spec.format, spec.excerpt_only))
     entries, entry_problems, fragments = render_entries(
-        site, kinds, progress, cache=entry_cache, jobs=jobs
+        site, kinds, progress, cache=entry_cache, jobs=jobs, alongside=alongside
     )
     problems.extend(entry_problems)
     # Splicing is cheap: feeds are rendered in worker processes only when many entries came
@@ -483,8 +487,11 @@ def render_outputs(
     progress: Progress = _quiet,
     cache: Cache | None = None,
     jobs: int | None = 1,
+    alongside: Callable[[], None] | None = None,
 ) -> tuple[dict[str, RenderedFeed], list[Problem]]:
-    """Every output file of the site, in memory: each feed, and the OPML list."""
+    """Every output file of the site, in memory: each feed, and the OPML list.
+
+    `alongside`: work for this process while entries are rendered (see parallel.pmap)."""
     config = site.config
     etags: dict[str, str] = {}
     bodies, problems = render_feeds(
@@ -495,6 +502,7 @@ def render_outputs(
         progress=progress,
         jobs=jobs,
         etags=etags,
+        alongside=alongside,
     )
     outputs: dict[str, RenderedFeed] = {}
     for spec in site.specs:
@@ -544,7 +552,7 @@ def _save_states(
         if members is not None:
             members[rel] = state
     for shard, members in shards.items():
-        cache.files[f"{fingerprint}:{shard}"] = members
+        cache.files.set_encoded(f"{fingerprint}:{shard}", encode(members))
 
 
 def _save(cache: Cache) -> None:
@@ -581,9 +589,19 @@ def build(
             fingerprint = config.fingerprint()
             known = _load_states(cache, fingerprint) if cache is not None else None
             site = read_site(config, now=now, progress=progress, known=known, jobs=jobs)
-            outputs, entry_problems = render_outputs(site, progress, cache, jobs)
+            states_saved = False
+
+            def save_states() -> None:  # while the entries are rendered, if they are
+                nonlocal states_saved
+                if cache is not None and not states_saved:
+                    _save_states(cache, fingerprint, site.files, known or {})
+                    states_saved = True
+
+            outputs, entry_problems = render_outputs(
+                site, progress, cache, jobs, alongside=save_states
+            )
             if cache is not None:
-                _save_states(cache, fingerprint, site.files, known or {})
+                save_states()
                 saving = background.submit(_save, cache)
         finally:
             if cache is not None and saving is None:
