@@ -78,9 +78,13 @@ def _place(
 
 
 def discover(
-    source: Path, *, jekyll: bool, drafts: bool = False
+    source: Path, *, jekyll: bool, drafts: bool = False, stamps: bool = True
 ) -> tuple[list[SourceFile], list[Problem]]:
-    """Every post file under `source`, sorted by relative path, and the files refused on the way."""
+    """Every post file under `source`, sorted by relative path, and the files refused on the way.
+
+    Without `stamps` the files are not stat'ed here (their stamp stays (0, 0, 0)): with no
+    earlier state to compare them with, whoever reads a file takes its stamp first.
+    """
     root = os.path.realpath(source)
     found: list[SourceFile] = []
     problems: list[Problem] = []
@@ -107,10 +111,10 @@ def discover(
         try:
             if not entry.is_file():
                 continue
-            info = entry.stat()
+            info = entry.stat() if stamps else None
         except OSError:
             continue
-        stamp = (info.st_mtime_ns, info.st_size, info.st_ino)
+        stamp = (info.st_mtime_ns, info.st_size, info.st_ino) if info is not None else (0, 0, 0)
         found.append(
             SourceFile(path=entry.path, rel=rel, categories=place[1], draft=place[0], stamp=stamp)
         )

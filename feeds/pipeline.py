@@ -86,6 +86,9 @@ class Site:
 
 def _read_file(file: SourceFile, config: Config, now: datetime) -> FileState:
     try:
+        if file.stamp == (0, 0, 0):  # not stat'ed by discover: before reading, as there
+            info = os.stat(file.path)
+            file = replace(file, stamp=(info.st_mtime_ns, info.st_size, info.st_ino))
         parsed = parse_post(file, config, now=now)
     except PostError as exc:
         return FileState((0, 0, 0), None, (Problem(exc.path, exc.reason, "error"),))
@@ -155,10 +158,12 @@ def read_site(
     costs what changed, plus a directory walk.
     """
     now = now or datetime.now(UTC)
-    found, problems = discover(config.source, jekyll=config.jekyll, drafts=config.drafts)
     if previous is not None and previous.config == config:
         known = previous.files
     known = known or {}
+    found, problems = discover(
+        config.source, jekyll=config.jekyll, drafts=config.drafts, stamps=bool(known)
+    )
     states: dict[str, FileState | None] = {}
     for file in found:
         before = known.get(file.rel)
@@ -286,6 +291,7 @@ def render_entries(
     jobs: int | None = 1,
     *,
     alongside: Callable[[], None] | None = None,
+    keys: Mapping[int, str] | None = None,
 ) -> tuple[dict[int, Entry], list[Problem], Fragments]:
     """Render the bodies of the posts that some feed shows; each post once, however many feeds.
 
@@ -298,12 +304,13 @@ def render_entries(
     problems: list[Problem] = []
     fragments: Fragments = {}
     links = site.links.version
-    keys: dict[int, str] = {}
+    keys = dict(keys or {})  # entry keys already computed (for the feed cache), by post
     todo: list[int] = []
     fingerprint = site.config.fingerprint() if cache is not None else ""
     for i in sorted(wanted):
         if cache is not None:
-            keys[i] = key = entry_key(site.index.posts[i], fingerprint)
+            key = keys.get(i) or entry_key(site.index.posts[i], fingerprint)
+            keys[i] = key
             found = cache.get(key)
             if found is not None and (found.links is None or found.links == links):
                 entries[i] = found
@@ -444,7 +451,13 @@ def render_feeds(
         for i in spec.posts:
             kinds.setdefault(i, set()).add((spec.format, spec.excerpt_only))
     entries, entry_problems, fragments = render_entries(
-        site, kinds, progress, cache=entry_cache, jobs=jobs, alongside=alongside
+        site,
+        kinds,
+        progress,
+        cache=entry_cache,
+        jobs=jobs,
+        alongside=alongside,
+        keys=keys if feed_cache is not None else None,
     )
     problems.extend(entry_problems)
     # Splicing is cheap: feeds are rendered in worker processes only when many entries came
