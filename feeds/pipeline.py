@@ -20,7 +20,7 @@ from pathlib import Path
 from feeds.cache import Cache, encode
 from feeds.config import Config
 from feeds.discover import discover
-from feeds.errors import PostError
+from feeds.errors import OutputError, PostError
 from feeds.index import build_index, feed_specs
 from feeds.model import (
     MEDIA_TYPES,
@@ -49,7 +49,14 @@ from feeds.render import (
     render_opml,
     rendered,
 )
-from feeds.write import WriteResult, differences, locked, write_files, write_text_atomically
+from feeds.write import (
+    WriteResult,
+    differences,
+    locked,
+    target,
+    write_files,
+    write_text_atomically,
+)
 
 Progress = Callable[[str, int, int], None]
 CACHE_FOLDER = ".feedsmith-cache"
@@ -371,8 +378,37 @@ class CachedFeed:
     links: str | None  # Links.version when an entry links to other posts by tag
     problems: tuple[Problem, ...] = ()
     etag: str = ""  # etag_of(body), kept so a rebuild need not hash every feed again
+    # b"" for body: the bytes are the file of that path in the output folder (when it still
+    # has this ETag), so the build cache does not hold a second copy of every feed.
+    path: str = ""
 
     __reduce__ = fast_reduce
+
+
+def _cached_body(
+    found: CachedFeed | None,
+    path: str,
+    links: str,
+    output: Path | None,
+    checked: dict[Path, Path],
+) -> bytes | None:
+    """The bytes of a cached feed, or None when they cannot be used: it shows a link to a post
+    that has moved since, or it refers to a file in `output` that has changed or gone."""
+    if found is None or found.links not in (None, links):
+        return None
+    if found.body:
+        return found.body
+    return _written(output, path, found.etag, checked) if output is not None else None
+
+
+def _written(output: Path, path: str, etag: str, checked: dict[Path, Path]) -> bytes | None:
+    """The feed file a cached feed refers to, if it still holds the bytes it was cached with.
+    (`checked`: the folders already resolved, see write.target.)"""
+    try:
+        body = target(output, path, checked).read_bytes()
+    except (OSError, OutputError):
+        return None
+    return body if etag and etag_of(body) == etag else None
 
 
 FeedCache = MutableMapping[str, CachedFeed]
@@ -415,11 +451,15 @@ def render_feeds(
     jobs: int | None = 1,
     etags: dict[str, str] | None = None,
     alongside: Callable[[], None] | None = None,
+    output: Path | None = None,
+    on_disk: set[str] | None = None,
 ) -> tuple[dict[str, bytes], list[Problem]]:
     """The bytes of each feed in `specs`. With caches, unchanged feeds and entries are reused.
 
     `etags`, when given, receives the ETag of each feed whose ETag is known already (a cached
-    one) or was computed for the cache.
+    one) or was computed for the cache. With `output` (the folder the feeds are written to),
+    cached feeds refer to their files there instead of holding their bytes; `on_disk` then
+    receives the paths of the feeds read back from there.
 
     A cached feed is keyed by the configuration, its spec and its entries' keys; one whose
     entries link to other posts by tag also remembers the site's links version, and is rendered
@@ -435,12 +475,16 @@ def render_feeds(
         fingerprint = site.config.fingerprint()
         shown = sorted({i for spec in specs for i in spec.posts})
         keys = {i: entry_key(site.index.posts[i], fingerprint) for i in shown}
+        checked: dict[Path, Path] = {}
         todo = []
         for spec in specs:
             feed_keys[spec.path] = key = feed_key(site, spec, keys, fingerprint)
             found = feed_cache.get(key)
-            if found is not None and found.links in (None, site.links.version):
-                bodies[spec.path] = found.body
+            body = _cached_body(found, spec.path, site.links.version, output, checked)
+            if found is not None and body is not None:
+                if not found.body and on_disk is not None:
+                    on_disk.add(spec.path)
+                bodies[spec.path] = body
                 problems.extend(found.problems)
                 if etags is not None and found.etag:
                     etags[spec.path] = found.etag
@@ -488,7 +532,11 @@ def render_feeds(
             warnings = tuple(p for e in shown_entries for p in e.problems) + tuple(trimmed)
             etag = etag_of(body)
             feed_cache[feed_keys[spec.path]] = CachedFeed(
-                body, site.links.version if linked else None, warnings, etag
+                b"" if output is not None else body,
+                site.links.version if linked else None,
+                warnings,
+                etag,
+                spec.path,
             )
             if etags is not None:
                 etags[spec.path] = etag
@@ -500,11 +548,14 @@ def render_outputs(
     progress: Progress = _quiet,
     cache: Cache | None = None,
     jobs: int | None = 1,
+    *,
     alongside: Callable[[], None] | None = None,
+    on_disk: set[str] | None = None,
 ) -> tuple[dict[str, RenderedFeed], list[Problem]]:
     """Every output file of the site, in memory: each feed, and the OPML list.
 
-    `alongside`: work for this process while entries are rendered (see parallel.pmap)."""
+    `alongside`: work for this process while entries are rendered (see parallel.pmap);
+    `on_disk` receives the feeds whose bytes were read back from the output folder."""
     config = site.config
     etags: dict[str, str] = {}
     bodies, problems = render_feeds(
@@ -512,6 +563,8 @@ def render_outputs(
         site.specs,
         entry_cache=cache.entries if cache is not None else None,
         feed_cache=cache.feeds if cache is not None else None,
+        output=site.config.output if cache is not None else None,
+        on_disk=on_disk,
         progress=progress,
         jobs=jobs,
         etags=etags,
@@ -602,6 +655,7 @@ def build(
             fingerprint = config.fingerprint()
             known = _load_states(cache, fingerprint) if cache is not None else None
             site = read_site(config, now=now, progress=progress, known=known, jobs=jobs)
+            on_disk: set[str] = set()  # feeds read back from OUT: known to be there as they are
             states_saved = False
 
             def save_states() -> None:  # while the entries are rendered, if they are
@@ -611,7 +665,7 @@ def build(
                     states_saved = True
 
             outputs, entry_problems = render_outputs(
-                site, progress, cache, jobs, alongside=save_states
+                site, progress, cache, jobs, alongside=save_states, on_disk=on_disk
             )
             if cache is not None:
                 save_states()
@@ -629,7 +683,7 @@ def build(
             )
         else:
             mismatched = []
-            result = write_files(config.output, files, digests)
+            result = write_files(config.output, files, digests, same=on_disk)
             if links_include is not None:  # a file the user named, outside OUT on purpose
                 write_text_atomically(links_include, render_links_include(site.specs))
     return BuildReport(

@@ -13,7 +13,7 @@ import itertools
 import json
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -142,11 +142,17 @@ def locked(out: Path) -> Iterator[None]:
         handle.close()
 
 
-def write_files(out: Path, files: Mapping[str, bytes], digests: Mapping[str, str]) -> WriteResult:
+def write_files(
+    out: Path,
+    files: Mapping[str, bytes],
+    digests: Mapping[str, str],
+    same: Collection[str] = (),
+) -> WriteResult:
     """Write every file that changed, then remove feeds of the last build that are gone.
 
     All paths are checked before the first byte is written; removals happen only after every
-    write succeeded, so an interrupted build never loses a feed of the last good one.
+    write succeeded, so an interrupted build never loses a feed of the last good one. Files in
+    `same` were just read from OUT with these very bytes: they are not read again.
     """
     checked: dict[Path, Path] = {}
     targets = {rel: target(out, rel, checked) for rel in sorted(files)}
@@ -155,7 +161,7 @@ def write_files(out: Path, files: Mapping[str, bytes], digests: Mapping[str, str
     written: list[str] = []
     unchanged: list[str] = []
     for rel, path in targets.items():
-        (unchanged if _same(path, files[rel]) else written).append(rel)
+        (unchanged if rel in same or _same(path, files[rel]) else written).append(rel)
     # Creating files is mostly waiting on the file system: a few threads overlap it.
     with ThreadPoolExecutor(max_workers=WRITERS) as pool:
         for _ in pool.map(lambda rel: _atomic_write(targets[rel], files[rel]), written):

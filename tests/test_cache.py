@@ -591,3 +591,24 @@ def test_warm_rebuild_reports_the_warnings_of_a_cold_build(archive: Archive) -> 
     )
     assert any("include" in p.reason for p in cold.problems)
     assert sorted(map(repr, warm.problems)) == sorted(map(repr, cold.problems))
+
+
+def test_cache_holds_no_copy_of_the_feeds_and_survives_them_being_changed(
+    archive: Archive, calls: Calls
+) -> None:
+    """Cached feeds refer to their files in the output folder: a feed file edited or deleted
+    by hand is written again with the bytes a cold build gives, from the cached entries."""
+    with sqlite3.connect(archive.out / pipeline.CACHE_FOLDER / "cache.sqlite") as db:
+        stored = db.execute("SELECT SUM(LENGTH(value)) FROM feeds").fetchone()[0]
+    feed_bytes = sum(len(p.read_bytes()) for p in archive.out.rglob("*.xml"))
+    assert stored < feed_bytes / 10
+    site_feed = archive.out / "feed.xml"
+    site_feed.write_bytes(site_feed.read_bytes().replace(b"<feed", b"<feed  ", 1))
+    a_tag_feed = next((archive.out / "feed" / "by_tag").glob("*.xml"))
+    a_tag_feed.unlink()
+    calls.clear()
+    report = archive.build()
+    assert {"feed.xml", a_tag_feed.relative_to(archive.out).as_posix()} <= set(report.written)
+    assert calls.parsed == []
+    assert calls.rendered == []  # spliced again from cached entries
+    assert_same_files(archive.out, archive.cold())
