@@ -377,9 +377,9 @@ class CachedFeed:
     body: bytes
     links: str | None  # Links.version when an entry links to other posts by tag
     problems: tuple[Problem, ...] = ()
-    etag: str = ""  # etag_of(body), kept so a rebuild need not hash every feed again
-    # b"" for body: the bytes are the file of that path in the output folder (when it still
-    # has this ETag), so the build cache does not hold a second copy of every feed.
+    etag: str = ""  # etag_of(body): a feed reused from the cache is not hashed again
+    # b"" for body: the bytes are the file of that path in the output folder, as long as it
+    # still hashes to `etag`; the build cache does not hold a second copy of every feed.
     path: str = ""
 
     __reduce__ = fast_reduce
