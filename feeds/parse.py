@@ -172,6 +172,22 @@ def _decode_gb18030(data: bytes) -> str | None:
     return text if odd == 0 and hanzi >= 0.9 * len(wide) else None
 
 
+def _read_bytes(path: str | os.PathLike[str], rel: str, max_bytes: int) -> bytes:
+    try:
+        with open(path, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if size > max_bytes:
+                raise PostError(rel, f"{size} bytes, larger than max_post_bytes ({max_bytes})")
+            # As much as the file holds plus one byte (a read of max_bytes would allocate that
+            # much for every post), then the rest if it grew meanwhile, up to the limit.
+            data = handle.read(size + 1)
+            if len(data) > size:
+                data += handle.read(max_bytes + 1 - len(data))
+            return data
+    except OSError as exc:
+        raise PostError(rel, f"cannot read: {exc.strerror or exc}") from exc
+
+
 def read_source(
     path: str | os.PathLike[str], rel: str, *, max_bytes: int, front_matter: bool = True
 ) -> Source:
@@ -180,14 +196,7 @@ def read_source(
     With `front_matter=False` the YAML is located but not loaded (`front` is empty): the entry
     stage needs it only when the body uses Liquid.
     """
-    try:
-        with open(path, "rb") as handle:
-            size = os.fstat(handle.fileno()).st_size
-            if size > max_bytes:
-                raise PostError(rel, f"{size} bytes, larger than max_post_bytes ({max_bytes})")
-            data = handle.read(max_bytes + 1)
-    except OSError as exc:
-        raise PostError(rel, f"cannot read: {exc.strerror or exc}") from exc
+    data = _read_bytes(path, rel, max_bytes)
     if not data.strip():
         raise PostError(rel, "empty file")
     digest = hashlib.blake2b(data, digest_size=16).hexdigest()
