@@ -99,6 +99,9 @@ class Cache:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.db: sqlite3.Connection | None = None
+        # Created (or emptied) just now: nothing to look up. A cold build asks for thousands
+        # of keys, each query a lock and unlock of the file.
+        self.empty = True
         for attempt in range(2):
             try:
                 folder.mkdir(parents=True, exist_ok=True)
@@ -112,6 +115,8 @@ class Cache:
                 self.db.execute("PRAGMA synchronous = OFF")
                 if self._meta("schema") != f"{SCHEMA}:{__version__}":
                     self._reset()
+                else:
+                    self.empty = False
                 break
             except (OSError, sqlite3.Error):
                 self._drop()
@@ -146,7 +151,7 @@ class Cache:
         self.db = None
 
     def fetch(self, table: str, key: str) -> Any:
-        if self.db is None:
+        if self.db is None or self.empty:
             return None
         try:
             row = self.db.execute(f"SELECT value FROM {table} WHERE key = ?", (key,)).fetchone()  # noqa: S608 - table names are ours
