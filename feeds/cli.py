@@ -65,6 +65,22 @@ class _Progress:
             self.stream.flush()
 
 
+def _add_source(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "source",
+        nargs="?",
+        type=Path,
+        default=DEFAULT_SOURCE,
+        help=f"a Jekyll site root or a folder of posts (default: {DEFAULT_SOURCE}/)",
+    )
+
+
+def _add_config(
+    parser: argparse.ArgumentParser, text: str = "a feedsmith.toml or _config.yml"
+) -> None:
+    parser.add_argument("-c", "--config", type=Path, metavar="CONFIG", help=text)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="feedsmith", description="Atom and RSS feeds for a Jekyll site or a folder of posts."
@@ -77,13 +93,7 @@ def _parser() -> argparse.ArgumentParser:
         help="write every feed as files",
         description="Write the site feed and one feed per category and tag, in every format, into OUT.",
     )
-    b.add_argument(
-        "source",
-        nargs="?",
-        type=Path,
-        default=DEFAULT_SOURCE,
-        help=f"a Jekyll site root or a folder of posts (default: {DEFAULT_SOURCE}/)",
-    )
+    _add_source(b)
     b.add_argument(
         "-o",
         "--output",
@@ -92,12 +102,8 @@ def _parser() -> argparse.ArgumentParser:
         metavar="OUT",
         help=f"where feeds are written (default: {DEFAULT_OUTPUT}/)",
     )
-    b.add_argument(
-        "-c",
-        "--config",
-        type=Path,
-        metavar="CONFIG",
-        help="a feedsmith.toml or _config.yml (default: SOURCE/_config.yml and SOURCE/feedsmith.toml)",
+    _add_config(
+        b, "a feedsmith.toml or _config.yml (default: SOURCE/_config.yml and SOURCE/feedsmith.toml)"
     )
     b.add_argument("--url", help="the site's public URL, overriding the configuration")
     b.add_argument(
@@ -146,16 +152,8 @@ def _parser() -> argparse.ArgumentParser:
         help="serve every feed live over HTTP",
         description="Serve the files `build` writes, live from the posts, with conditional GET and compression.",
     )
-    s.add_argument(
-        "source",
-        nargs="?",
-        type=Path,
-        default=DEFAULT_SOURCE,
-        help=f"a Jekyll site root or a folder of posts (default: {DEFAULT_SOURCE}/)",
-    )
-    s.add_argument(
-        "-c", "--config", type=Path, metavar="CONFIG", help="a feedsmith.toml or _config.yml"
-    )
+    _add_source(s)
+    _add_config(s)
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     s.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000)")
     s.add_argument(
@@ -185,16 +183,8 @@ def _parser() -> argparse.ArgumentParser:
         ("ids", "print every post's entry id by file, for the `ids` setting (before a site moves)"),
     ):
         sub = commands.add_parser(name, help=text, description=text)
-        sub.add_argument(
-            "source",
-            nargs="?",
-            type=Path,
-            default=DEFAULT_SOURCE,
-            help=f"a Jekyll site root or a folder of posts (default: {DEFAULT_SOURCE}/)",
-        )
-        sub.add_argument(
-            "-c", "--config", type=Path, metavar="CONFIG", help="a feedsmith.toml or _config.yml"
-        )
+        _add_source(sub)
+        _add_config(sub)
         sub.add_argument("--url", help="the site's public URL, overriding the configuration")
         sub.set_defaults(future=None, drafts=None)
     s.add_argument(
