@@ -14,7 +14,8 @@ summing proportional set sizes so that pages a worker shares with its parent cou
 Each time is the median of --repeat runs (default 3) from the same starting state, for
 feedsmith and Hugo alike, and is taken without memory sampling: reading /proc/PID/smaps_rollup
 walks a process's memory under its lock, which slows a tree of several processes more than one.
-Peak memory comes from one more run of each, sampled every 0.1 s. The cold builds of the two
+Peak memory comes from one more run of each, sampled every 0.1 s. Every run starts after a
+sync, with no other run's files still to be written back. The cold builds of the two
 tools alternate (feedsmith, Hugo, feedsmith, Hugo…), so a machine that speeds up or slows down
 during the run weighs on both sides of the ratio alike. feedsmith's modules are byte-compiled
 first, as pip does when it installs a package.
@@ -85,6 +86,9 @@ def tree_rss_kb(pid: int) -> int:
 
 def run(argv: list[str], cwd: Path | None = None, *, sample: bool = False) -> tuple[float, int]:
     """(seconds, peak tree memory in MB, or 0 unless `sample`) of one command."""
+    # Each run starts with nothing left to write back: the files the run before wrote (the
+    # other tool's, when runs alternate) are not flushed to disk on this run's time.
+    os.sync()
     started = time.perf_counter()
     process = subprocess.Popen(
         argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=cwd
