@@ -25,7 +25,7 @@ import zstandard
 from feeds import __version__
 
 V = TypeVar("V")
-SCHEMA = 2  # values: zstd-compressed pickles
+SCHEMA = 3  # values: zstd-compressed pickles; file states with change time and when taken
 _TABLES = ("files", "entries", "feeds")
 
 

@@ -13,7 +13,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from feeds.model import Problem, SourceFile
+from feeds.model import NO_STAMP, Problem, SourceFile, stamp_of
 
 POST_SUFFIXES = frozenset({".md", ".markdown", ".mkdown", ".mkdn", ".mkd", ".html", ".htm"})
 _SKIP_DIRS = frozenset(
@@ -82,7 +82,7 @@ def discover(
 ) -> tuple[list[SourceFile], list[Problem]]:
     """Every post file under `source`, sorted by relative path, and the files refused on the way.
 
-    Without `stamps` the files are not stat'ed here (their stamp stays (0, 0, 0)): with no
+    Without `stamps` the files are not stat'ed here (their stamp stays NO_STAMP): with no
     earlier state to compare them with, whoever reads a file takes its stamp first.
     """
     root = os.path.realpath(source)
@@ -114,7 +114,7 @@ def discover(
             info = entry.stat() if stamps else None
         except OSError:
             continue
-        stamp = (info.st_mtime_ns, info.st_size, info.st_ino) if info is not None else (0, 0, 0)
+        stamp = stamp_of(info) if info is not None else NO_STAMP
         found.append(
             SourceFile(path=entry.path, rel=rel, categories=place[1], draft=place[0], stamp=stamp)
         )

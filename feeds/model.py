@@ -7,6 +7,7 @@ so a stage can be cached, parallelised or served without knowing about the other
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,6 +27,17 @@ MEDIA_TYPES: Mapping[str, str] = {
     "json": "application/feed+json; charset=utf-8",
     "opml": "text/x-opml; charset=utf-8",
 }
+
+
+# What a file's stat says about its content: modification time, size, inode and change time
+# (ns). The change time cannot be set back: an edit that restores the modification time, as
+# `cp -p`, `rsync -t` or unpacking an archive do, still shows. (0, 0, 0, 0): not taken.
+Stamp = tuple[int, int, int, int]
+NO_STAMP: Stamp = (0, 0, 0, 0)
+
+
+def stamp_of(info: os.stat_result) -> Stamp:
+    return (info.st_mtime_ns, info.st_size, info.st_ino, info.st_ctime_ns)
 
 
 def fast_reduce(self: Any) -> tuple[type, tuple[Any, ...]]:
@@ -56,7 +68,7 @@ class SourceFile:
     rel: str  # relative to the source folder, POSIX separators: names the post in messages
     categories: tuple[str, ...] = ()  # from Jekyll's `<category>/_posts/` folders
     draft: bool = False  # found in `_drafts/`
-    stamp: tuple[int, int, int] = (0, 0, 0)  # mtime_ns, size, inode when discovered
+    stamp: Stamp = NO_STAMP  # when discovered
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ from feeds.errors import OutputError, PostError
 from feeds.index import build_index, feed_specs
 from feeds.model import (
     MEDIA_TYPES,
+    NO_STAMP,
     BuildReport,
     Entry,
     FeedSpec,
@@ -35,8 +36,10 @@ from feeds.model import (
     Problem,
     RenderedFeed,
     SourceFile,
+    Stamp,
     fast_reduce,
     links_version,
+    stamp_of,
 )
 from feeds.parallel import MIN_ITEMS, pmap
 from feeds.parse import parse_post
@@ -70,10 +73,11 @@ def _quiet(stage: str, done: int, total: int) -> None:
 class FileState:
     """What reading one post file gave, and the file state it was read in."""
 
-    stamp: tuple[int, int, int]  # mtime_ns, size, inode: unchanged stamp, unchanged result
+    stamp: Stamp  # unchanged stamp, unchanged result (unless it was taken too soon: `_reuse`)
     post: Post | None
     problems: tuple[Problem, ...] = ()
     held_back: str | None = None
+    taken: int = 0  # time.time_ns() before the stamp was taken
 
     __reduce__ = fast_reduce
 
@@ -91,24 +95,24 @@ class Site:
     held_back: Mapping[str, int] = field(default_factory=dict)  # reason -> posts not published
 
 
-def _read_file(file: SourceFile, config: Config, now: datetime) -> FileState:
+def _read_file(file: SourceFile, config: Config, now: datetime, taken: int) -> FileState:
+    """Parse one file. `taken`: the time before its stamp was (or is now) taken."""
     try:
-        if file.stamp == (0, 0, 0):  # not stat'ed by discover: before reading, as there
-            info = os.stat(file.path)
-            file = replace(file, stamp=(info.st_mtime_ns, info.st_size, info.st_ino))
+        if file.stamp == NO_STAMP:  # not stat'ed by discover: before reading, as there
+            file = replace(file, stamp=stamp_of(os.stat(file.path)))
         parsed = parse_post(file, config, now=now)
     except PostError as exc:
-        return FileState((0, 0, 0), None, (Problem(exc.path, exc.reason, "error"),))
+        return FileState(NO_STAMP, None, (Problem(exc.path, exc.reason, "error"),))
     except OSError as exc:
         reason = f"cannot read: {exc.strerror or exc}"
-        return FileState((0, 0, 0), None, (Problem(file.rel, reason, "error"),))
+        return FileState(NO_STAMP, None, (Problem(file.rel, reason, "error"),))
     except Exception as exc:  # one odd file must not stop the other posts
         reason = f"cannot be read ({type(exc).__name__}: {exc})"
-        return FileState((0, 0, 0), None, (Problem(file.rel, reason, "error"),))
-    return FileState(file.stamp, parsed.post, parsed.problems, parsed.held_back)
+        return FileState(NO_STAMP, None, (Problem(file.rel, reason, "error"),))
+    return FileState(file.stamp, parsed.post, parsed.problems, parsed.held_back, taken)
 
 
-def _read_one(context: tuple[Config, datetime], file: SourceFile) -> FileState:
+def _read_one(context: tuple[Config, datetime, int], file: SourceFile) -> FileState:
     return _read_file(file, *context)
 
 
@@ -120,21 +124,29 @@ def _same_bytes(path: str, digest: str) -> bool:
         return False
 
 
-def _reuse(previous: FileState, file: SourceFile, now: datetime) -> FileState | None:
+# File times are coarse (a clock tick on Linux, 1-2 s on some file systems): a file written
+# again this soon after its stamp was taken can keep the very same stamp.
+RACY_NS = 3_000_000_000
+
+
+def _reuse(previous: FileState, file: SourceFile, now: datetime, taken: int) -> FileState | None:
     """`previous` again if the file is unchanged: same stamp, or same bytes (a fresh checkout).
 
-    Never for a file that failed, a post held back as future or dated after `now` (the clock
-    decides those), or a draft (an undated draft is dated by its modification time).
+    A stamp taken within RACY_NS of the file's last change proves nothing (git's "racily
+    clean" entries): the bytes are compared then. Never for a file that failed, a post held
+    back as future or dated after `now` (the clock decides those), or a draft (an undated draft
+    is dated by its modification time). `taken`: the time before `file.stamp` was taken.
     """
     post = previous.post
     if (
-        previous.stamp == (0, 0, 0)
+        previous.stamp == NO_STAMP
         or previous.held_back == "dated in the future"
         or file.draft
         or (post is not None and post.date > now)
     ):
         return None
-    if file.stamp == previous.stamp:
+    changed = max(previous.stamp[0], previous.stamp[3])
+    if file.stamp == previous.stamp and changed < previous.taken - RACY_NS:
         return previous
     if (
         post is None
@@ -146,6 +158,7 @@ def _reuse(previous: FileState, file: SourceFile, now: datetime) -> FileState | 
         previous,
         stamp=file.stamp,
         post=post if post.path == file.path else replace(post, path=file.path),
+        taken=taken,
     )
 
 
@@ -165,6 +178,7 @@ def read_site(
     costs what changed, plus a directory walk.
     """
     now = now or datetime.now(UTC)
+    taken = time.time_ns()  # before any file is stat'ed
     if previous is not None and previous.config == config:
         known = previous.files
     known = known or {}
@@ -174,10 +188,14 @@ def read_site(
     states: dict[str, FileState | None] = {}
     for file in found:
         before = known.get(file.rel)
-        states[file.rel] = _reuse(before, file, now) if before is not None else None
+        states[file.rel] = _reuse(before, file, now, taken) if before is not None else None
     todo = [file for file in found if states[file.rel] is None]
     fresh = pmap(
-        _read_one, todo, (config, now), jobs=jobs, progress=lambda n: progress("read", n, len(todo))
+        _read_one,
+        todo,
+        (config, now, taken),
+        jobs=jobs,
+        progress=lambda n: progress("read", n, len(todo)),
     )
     states.update((file.rel, state) for file, state in zip(todo, fresh, strict=True))
     read: dict[str, FileState] = {rel: state for rel, state in states.items() if state is not None}

@@ -14,6 +14,7 @@ import os
 import pickle
 import shutil
 import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -32,7 +33,7 @@ import feeds.write
 from feeds import pipeline
 from feeds.config import Config, load_config
 from feeds.entry import make_entry
-from feeds.model import BuildReport
+from feeds.model import BuildReport, SourceFile, stamp_of
 from feeds.parse import parse_post
 from tests.conftest import NOW
 
@@ -285,6 +286,21 @@ def _edit_same_size(site: Archive) -> None:
     path.write_bytes(bytes(data))
 
 
+def _edit_same_size_same_mtime(site: Archive) -> None:
+    """Post 85 edited in place, same size, and its modification time put back as it was (as
+    `cp -p`, `rsync -t` or an unpacked archive do): only the change time tells."""
+    path = site.path(85)
+    before = path.stat()
+    _edit_same_size(site)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = path.stat()
+    assert (after.st_mtime_ns, after.st_size, after.st_ino) == (
+        before.st_mtime_ns,
+        before.st_size,
+        before.st_ino,
+    )
+
+
 def _add_post(site: Archive) -> None:
     new = site.source / "_posts" / "2025-12-30-year-end.md"
     new.write_text(
@@ -335,6 +351,7 @@ STEPS: dict[str, Callable[[Archive], None]] = {
     "no change": _no_change,
     "body edited": _edit_body,
     "body edited, same size": _edit_same_size,
+    "body edited, same size and mtime": _edit_same_size_same_mtime,
     "title edited": _edit_title,
     "tags edited": _edit_tags,
     "date edited": _edit_date,
@@ -552,6 +569,23 @@ def test_touched_file_is_not_parsed_again(archive: Archive, calls: Calls) -> Non
     report = archive.build()
     assert calls.parsed == []
     assert report.written == ()
+
+
+def test_a_stamp_taken_right_after_a_write_is_checked_against_the_bytes(archive: Archive) -> None:
+    """Two writes within one tick of the file clock can leave the same stamp (git's "racily
+    clean" entries): a stamp taken that soon after the file changed is not trusted and the
+    bytes are compared; an older one is trusted."""
+    config = archive.config(archive.out)
+    path = archive.path(85)
+    file = SourceFile(path=str(path), rel=archive.rel(85), stamp=stamp_of(path.stat()))
+    state = pipeline._read_file(file, config, archive.now, time.time_ns())
+    assert state.post is not None
+    # Other bytes under the very stamp taken above: what a second write in the same tick leaves.
+    _edit_same_size(archive)
+    assert pipeline._reuse(state, file, archive.now, time.time_ns()) is None
+    settled = max(state.stamp[0], state.stamp[3]) + pipeline.RACY_NS + 1
+    trusted = replace(state, taken=settled)
+    assert pipeline._reuse(trusted, file, archive.now, time.time_ns()) is trusted
 
 
 # --- what reading a file depends on beyond its bytes ---------------------------------------
