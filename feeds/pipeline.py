@@ -116,6 +116,14 @@ def _read_one(context: tuple[Config, datetime, int], file: SourceFile) -> FileSt
     return _read_file(file, *context)
 
 
+def _warm_renderer() -> None:
+    """Load the entry stage (Liquid, Markdown, the cleaner) and build its Markdown parser."""
+    from feeds.entry import make_entry  # noqa: F401, PLC0415
+    from feeds.markup import to_html  # noqa: PLC0415
+
+    to_html("*a* [b](c)\n", "markdown")
+
+
 def _same_bytes(path: str, digest: str) -> bool:
     try:
         with open(path, "rb") as handle:
@@ -195,6 +203,10 @@ def read_site(
         todo,
         (config, now, taken),
         jobs=jobs,
+        # Many files to read: most likely a cold build. This process loads the entry stage
+        # meanwhile, and the workers forked later to render inherit it instead of each loading
+        # it themselves. (A rebuild that reads a few files may render nothing at all.)
+        alongside=_warm_renderer if len(todo) >= MIN_ITEMS else None,
         progress=lambda n: progress("read", n, len(todo)),
     )
     states.update((file.rel, state) for file, state in zip(todo, fresh, strict=True))
