@@ -42,7 +42,7 @@ from feeds.model import (
     stamp_of,
 )
 from feeds.parallel import MIN_ITEMS, pmap
-from feeds.parse import parse_post
+from feeds.parse import content_digest, parse_post
 from feeds.render import (
     entry_fragments,
     etag_of,
@@ -127,7 +127,7 @@ def _warm_renderer() -> None:
 def _same_bytes(path: str, digest: str) -> bool:
     try:
         with open(path, "rb") as handle:
-            return hashlib.blake2b(handle.read(), digest_size=16).hexdigest() == digest
+            return content_digest(handle.read()) == digest
     except OSError:
         return False
 
