@@ -540,6 +540,9 @@ class Cleaned:
 
 def inner_html(root: Element) -> str:
     """The markup inside `root`, without `root`'s own tags."""
+    if root.tag == "div" and not root.attrib:  # the fragment root: its tags are known
+        whole = etree.tostring(root, method="html", encoding="unicode", with_tail=False)
+        return whole[len("<div>") : -len("</div>")]
     text = html_lib.escape(root.text, quote=False) if root.text else ""
     return text + "".join(
         etree.tostring(child, method="html", encoding="unicode") for child in root

@@ -12,9 +12,14 @@ import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from functools import lru_cache
+from typing import NamedTuple
 from urllib.parse import quote, unquote
 
 _PLACEHOLDER = re.compile(r":([a-z_]+)")
+_DASHES = re.compile(r"-+")
+_SLASHES = re.compile(r"/{2,}")
+_PLAIN_PATH = re.compile(r"[a-zA-Z0-9./-]+")
+_URI = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 # RFC 3986 pchar minus what quote() keeps anyway: what Jekyll's escape_path leaves alone.
 _PATH_SAFE = "/!$&'()*+,;=:@~"
 _PRETTY_KEEP = set("._~!$&'()+,;=@")
@@ -42,7 +47,7 @@ def slugify(text: str, *, mode: str = "default", cased: bool = False) -> str:
     if plain is not None and plain.fullmatch(text):
         # Letters, digits and the kept marks stay as they are: only dashes need work (and
         # this is most slugs, read for each of 100,000 posts).
-        slug = re.sub(r"-+", "-", text).strip("-")
+        slug = _DASHES.sub("-", text).strip("-")
         return slug if cased else slug.lower()
     return _slugify_general(text, mode=mode, cased=cased)
 
@@ -66,7 +71,7 @@ def titleize(slug: str) -> str:
 
 def escape_path(value: str) -> str:
     """Percent-encode what may not stand in a URL path, as Jekyll's URL.escape_path does."""
-    if not value or re.fullmatch(r"[a-zA-Z0-9./-]+", value):
+    if not value or _PLAIN_PATH.fullmatch(value):
         return value
     return quote(value, safe=_PATH_SAFE)
 
@@ -74,73 +79,83 @@ def escape_path(value: str) -> str:
 def sanitize(url: str) -> str:
     """Jekyll's URL#sanitize_url: no `..`, no `./`, no doubled slashes, one leading slash."""
     result = f"/{url}".replace("..", "/").replace("./", "")
-    return re.sub(r"/{2,}", "/", result)
+    return _SLASHES.sub("/", result)
 
 
 _DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December")  # fmt: skip
 
 
-def _placeholders(
-    template: str,
-    *,
-    date: datetime,
-    slug: str,
-    basename: str,
-    categories: Sequence[str],
-    collection: str,
-    path: str,
-) -> dict[str, str]:
+class _Post(NamedTuple):
+    """What a permalink placeholder can be made from."""
+
+    date: datetime
+    slug: str
+    basename: str
+    categories: Sequence[str]
+    collection: str
+    path: str
+
+
+_MAKERS: dict[str, Callable[[_Post], str]] = {
+    "collection": lambda p: p.collection,
+    "path": lambda p: p.path,
+    "output_ext": lambda p: ".html",
+    "name": lambda p: slugify(p.basename),
+    "title": lambda p: slugify(p.slug, mode="pretty", cased=True),
+    "slug": lambda p: slugify(p.slug),
+    "categories": lambda p: "/".join(dict.fromkeys(ruby_downcase(c) for c in p.categories)),
+    "slugified_categories": lambda p: "/".join(dict.fromkeys(slugify(c) for c in p.categories)),
+    "year": lambda p: f"{p.date.year:04d}",
+    "month": lambda p: f"{p.date.month:02d}",
+    "day": lambda p: f"{p.date.day:02d}",
+    "hour": lambda p: f"{p.date.hour:02d}",
+    "minute": lambda p: f"{p.date.minute:02d}",
+    "second": lambda p: f"{p.date.second:02d}",
+    "i_day": lambda p: str(p.date.day),
+    "i_month": lambda p: str(p.date.month),
+    "short_month": lambda p: _MONTHS[p.date.month - 1][:3],
+    "long_month": lambda p: _MONTHS[p.date.month - 1],
+    "short_year": lambda p: f"{p.date.year % 100:02d}",
+    "w_year": lambda p: str(p.date.isocalendar().year),
+    "week": lambda p: f"{p.date.isocalendar().week:02d}",
+    "w_day": lambda p: str(p.date.isoweekday()),
+    "short_day": lambda p: _DAYS[p.date.weekday()][:3],
+    "long_day": lambda p: _DAYS[p.date.weekday()],
+    "y_day": lambda p: f"{p.date.timetuple().tm_yday:03d}",
+}
+
+
+def _placeholders(template: str, post: _Post) -> dict[str, str]:
     """The values of the placeholders `template` uses (only those: a post is one of 100,000)."""
-    wanted = _wanted(template)
-    makers: dict[str, Callable[[], str]] = {
-        "collection": lambda: collection,
-        "path": lambda: path,
-        "output_ext": lambda: ".html",
-        "name": lambda: slugify(basename),
-        "title": lambda: slugify(slug, mode="pretty", cased=True),
-        "slug": lambda: slugify(slug),
-        "categories": lambda: "/".join(dict.fromkeys(ruby_downcase(c) for c in categories)),
-        "slugified_categories": lambda: "/".join(dict.fromkeys(slugify(c) for c in categories)),
-        "year": lambda: f"{date.year:04d}",
-        "month": lambda: f"{date.month:02d}",
-        "day": lambda: f"{date.day:02d}",
-        "hour": lambda: f"{date.hour:02d}",
-        "minute": lambda: f"{date.minute:02d}",
-        "second": lambda: f"{date.second:02d}",
-        "i_day": lambda: str(date.day),
-        "i_month": lambda: str(date.month),
-        "short_month": lambda: _MONTHS[date.month - 1][:3],
-        "long_month": lambda: _MONTHS[date.month - 1],
-        "short_year": lambda: f"{date.year % 100:02d}",
-        "w_year": lambda: str(date.isocalendar().year),
-        "week": lambda: f"{date.isocalendar().week:02d}",
-        "w_day": lambda: str(date.isoweekday()),
-        "short_day": lambda: _DAYS[date.weekday()][:3],
-        "long_day": lambda: _DAYS[date.weekday()],
-        "y_day": lambda: f"{date.timetuple().tm_yday:03d}",
-    }
-    return {name: make() for name, make in makers.items() if name in wanted}
+    return {name: _MAKERS[name](post) for name in _wanted(template)}
 
 
 @lru_cache(maxsize=256)
-def _wanted(template: str) -> frozenset[str]:
+def _wanted(template: str) -> tuple[str, ...]:
     names = set(_PLACEHOLDER.findall(template))
-    return frozenset(names | {name.rstrip("_") for name in names})
+    names |= {name.rstrip("_") for name in names}
+    return tuple(name for name in _MAKERS if name in names)
+
+
+@lru_cache(maxsize=256)
+def _pieces(template: str) -> tuple[str, ...]:
+    """`template` split as text, placeholder name, text, placeholder name, ..., text."""
+    return tuple(_PLACEHOLDER.split(template))
 
 
 def expand(template: str, values: Mapping[str, str]) -> str:
     """Fill `:placeholders` in a permalink template; unknown names stay as written."""
-
-    def replace(match: re.Match[str]) -> str:
-        name = match.group(1)
+    pieces = _pieces(template)
+    out = list(pieces)
+    for i in range(1, len(pieces), 2):
+        name = pieces[i]
+        out[i] = f":{name}"
         for candidate in (name, name.rstrip("_")) if name.endswith("_") else (name,):
             if candidate in values:
-                suffix = name[len(candidate) :]
-                return escape_path(values[candidate]) + suffix
-        return match.group(0)
-
-    return sanitize(_PLACEHOLDER.sub(replace, template))
+                out[i] = escape_path(values[candidate]) + name[len(candidate) :]
+                break
+    return sanitize("".join(out))
 
 
 def post_path(
@@ -160,12 +175,7 @@ def post_path(
     """
     values = _placeholders(
         permalink or template,
-        date=date,
-        slug=slug,
-        basename=basename,
-        categories=categories,
-        collection="posts",
-        path=basename if path is None else path,
+        _Post(date, slug, basename, categories, "posts", basename if path is None else path),
     )
     return expand(permalink or template, values)
 
@@ -214,7 +224,7 @@ def absolute_id(site_url: str, baseurl: str, path: str) -> str:
 
 def absolute(site_url: str, baseurl: str, path: str) -> str:
     """Join the site and a site-relative path the way Jekyll's `absolute_url` filter does."""
-    if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", path):
+    if _URI.match(path):
         return path
     joined = f"{baseurl}/{path.lstrip('/')}" if path else f"{baseurl}/"
     return site_url + quote(joined, safe=_PATH_SAFE + "%#?")

@@ -22,7 +22,7 @@ from feeds import __version__
 from feeds.errors import OutputError
 
 MANIFEST = ".feedsmith-manifest.json"
-WRITERS = 8
+WRITERS = 2
 _counter = itertools.count()
 LOCK = ".feedsmith.lock"
 
