@@ -22,6 +22,8 @@ from feeds import __version__
 from feeds.errors import OutputError
 
 MANIFEST = ".feedsmith-manifest.json"
+# Two threads overlap the waits on a slow disk; more only spin on the folder's lock in the
+# kernel, since files of one folder are created one at a time.
 WRITERS = 2
 _counter = itertools.count()
 LOCK = ".feedsmith.lock"
@@ -162,7 +164,7 @@ def write_files(
     unchanged: list[str] = []
     for rel, path in targets.items():
         (unchanged if rel in same or _same(path, files[rel]) else written).append(rel)
-    # Creating files is mostly waiting on the file system: a few threads overlap it.
+    # A second thread writes while the first waits on a slow disk (see WRITERS).
     with ThreadPoolExecutor(max_workers=WRITERS) as pool:
         for _ in pool.map(lambda rel: _atomic_write(targets[rel], files[rel]), written):
             pass
