@@ -130,7 +130,7 @@ def test_liquid_site_url_resolves_in_a_markdown_post(built: Path) -> None:
         e for e in parse_feed(built / "feed.xml").entries if "quarterly-market-review" in e.link
     )
     assert "https://finews.example.com/about/" in entry.content[0].value
-    assert "<table>" in entry.content[0].value and "<s>The spring rally" in entry.content[0].value
+    assert "<table>" in entry.content[0].value and "<del>The spring rally" in entry.content[0].value
 
 
 def test_lazy_and_protocol_relative_images_get_real_https_sources(built: Path) -> None:
