@@ -25,7 +25,7 @@ import zstandard
 from feeds import __version__
 
 V = TypeVar("V")
-SCHEMA = 3  # values: zstd-compressed pickles; file states with change time and when taken
+SCHEMA = 4  # zstd-compressed pickles; raised when what is stored changes (4: entry HTML, <del>)
 _TABLES = ("files", "entries", "feeds")
 
 

@@ -219,7 +219,7 @@ def _markdown(*, tables: bool = True, strikethrough: bool = True) -> MarkdownIt:
         .use(footnote_plugin)
         .use(deflist_plugin)
     )
-    # `<del>`, as GFM writes strikethrough (and as the fast path would, were it allowed one).
+    # `<del>`, as GFM writes strikethrough.
     md.add_render_rule("s_open", lambda *_: "<del>")
     md.add_render_rule("s_close", lambda *_: "</del>")
     # Pure functions of one URL, and news bodies repeat theirs (the site's own navigation
