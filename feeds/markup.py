@@ -230,9 +230,9 @@ def _markdown(*, tables: bool = True, strikethrough: bool = True) -> MarkdownIt:
     return md
 
 
-# A line that may begin a definition (`: …`, or `~ …` for the plugin): kramdown syntax only
-# markdown-it-py's plugin reads.
-_DEFINITION = re.compile(r"^[ \t]*[:~]", re.MULTILINE)
+# A line that may begin a definition (`: …`, or `~ …` for the plugin), in a quote or not:
+# kramdown syntax only markdown-it-py's plugin reads.
+_DEFINITION = re.compile(r"^[ \t>]*[:~] ", re.MULTILINE)
 # A table delimiter row without a pipe (`---`, `-:`): the two read such tables differently.
 _BARE_DELIMITER = re.compile(r"^ *:?-+:? *$", re.MULTILINE)
 # Links markdown-it-py refuses to make (it shows their Markdown as text), where pulldown-cmark
@@ -240,22 +240,39 @@ _BARE_DELIMITER = re.compile(r"^ *:?-+:? *$", re.MULTILINE)
 _REFUSED_SCHEME = re.compile(r"(?:javascript|vbscript|file|data):", re.IGNORECASE)
 
 
+_TILDES = re.compile(r"~+")
+_STRIKE_INSIDE_WORDS = re.compile(r"(?<=[^\s~])~~(?=[^\s~])")
+
+
+def _tildes_alike(body: str) -> bool:
+    """Whether both engines read the tildes of `body` alike: `~~` runs only (pulldown-cmark
+    also strikes `~one~`, which ranges like `5 ~8~ 10` trip), none escaped, and none with text
+    right on both sides (`a~~b~~c`: the two apply different flanking rules there)."""
+    if "~" not in body:
+        return True
+    return (
+        "\\~" not in body
+        and all(len(run) == 2 for run in _TILDES.findall(body))
+        and _STRIKE_INSIDE_WORDS.search(body) is None
+    )
+
+
 def _plain_commonmark(body: str) -> bool:
     """Whether `body` is rendered alike by pulldown-cmark and markdown-it-py.
 
     Such a body is rendered by pulldown-cmark (through pyromark), twenty times faster. The
     rest takes markdown-it-py: footnotes and definition lists (kramdown syntax its plugins
-    read), tildes (pulldown-cmark also strikes `~one~`, which ranges like `5 ~8~ 10` trip),
-    tabs (pulldown-cmark reads a tab before a line end as a hard break), a table whose
-    delimiter row has no pipe (`| a |` over `-:`) and links to `javascript:` and the like.
+    read), tildes the two read differently (`_tildes_alike`), tabs (pulldown-cmark reads a
+    tab before a line end as a hard break), a table whose delimiter row has no pipe (`| a |`
+    over `-:`) and links to `javascript:` and the like.
     """
-    return not (
-        "~" in body
-        or "[^" in body
-        or "\t" in body
-        or _DEFINITION.search(body) is not None
-        or ("|" in body and _BARE_DELIMITER.search(body) is not None)
-        or _REFUSED_SCHEME.search(body) is not None
+    return (
+        _tildes_alike(body)
+        and "[^" not in body
+        and "\t" not in body
+        and _DEFINITION.search(body) is None
+        and not ("|" in body and _BARE_DELIMITER.search(body))
+        and _REFUSED_SCHEME.search(body) is None
     )
 
 
@@ -264,7 +281,10 @@ def _fast_html(body: str) -> str | None:
     # A code block's last line keeps its line end only when the text has one (CommonMark).
     text = body if body.endswith("\n") else body + "\n"
     try:
-        html: str = pyromark.html(text, options=pyromark.Options.ENABLE_TABLES)
+        options = pyromark.Options.ENABLE_TABLES
+        if "~~" in body:
+            options |= pyromark.Options.ENABLE_STRIKETHROUGH
+        html: str = pyromark.html(text, options=options)
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException:  # a Rust panic arrives as a BaseException (PanicException)
