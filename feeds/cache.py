@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import pickle
 import sqlite3
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Iterable, Iterator, MutableMapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -44,6 +44,9 @@ def decode(blob: bytes) -> Any:
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"  # a pickle starts with 0x80: the two never meet
 
 _COMPRESS = zstandard.ZstdCompressor(level=1).compress
+# What a stored value that cannot be decoded raises (another version's, or a damaged one).
+_UNREADABLE = (zstandard.ZstdError, pickle.PickleError, EOFError, AttributeError, ImportError)
+_KEYS_PER_QUERY = 500  # SQLite allows 999 parameters a statement in older builds
 
 
 class _Table(MutableMapping[str, V]):
@@ -57,16 +60,29 @@ class _Table(MutableMapping[str, V]):
         self.cache, self.name = cache, name
         self.pending: dict[str, V] = {}
         self.encoded: dict[str, bytes] = {}
+        self.fetched: dict[str, V | None] = {}  # looked up ahead by `prefetch` (None: absent)
 
     def set_encoded(self, key: str, blob: bytes) -> None:
         self.pending.pop(key, None)
+        self.fetched.pop(key, None)
         self.encoded[key] = blob
+
+    def prefetch(self, keys: Iterable[str]) -> None:
+        """Look `keys` up in a few queries instead of one each (a rebuild asks for every feed)."""
+        wanted = [k for k in keys if k not in self.pending and k not in self.encoded]
+        found = self.cache.fetch_many(self.name, wanted)
+        self.fetched.update((key, found.get(key)) for key in wanted)
 
     def __getitem__(self, key: str) -> V:
         if key in self.pending:
             return self.pending[key]
         if key in self.encoded:
             return decode(self.encoded[key])  # type: ignore[no-any-return]
+        if key in self.fetched:
+            value = self.fetched[key]
+            if value is None:
+                raise KeyError(key)
+            return value
         row = self.cache.fetch(self.name, key)
         if row is None:
             raise KeyError(key)
@@ -80,11 +96,13 @@ class _Table(MutableMapping[str, V]):
 
     def __setitem__(self, key: str, value: V) -> None:
         self.encoded.pop(key, None)
+        self.fetched.pop(key, None)
         self.pending[key] = value
 
     def __delitem__(self, key: str) -> None:
         self.pending.pop(key, None)
         self.encoded.pop(key, None)
+        self.fetched.pop(key, None)
 
     def __iter__(self) -> Iterator[str]:
         return iter([*self.pending, *self.encoded])
@@ -156,15 +174,28 @@ class Cache:
         try:
             row = self.db.execute(f"SELECT value FROM {table} WHERE key = ?", (key,)).fetchone()  # noqa: S608 - table names are ours
             return None if row is None else decode(row[0])
-        except (
-            sqlite3.Error,
-            zstandard.ZstdError,
-            pickle.PickleError,
-            EOFError,
-            AttributeError,
-            ImportError,
-        ):
+        except (sqlite3.Error, *_UNREADABLE):
             return None
+
+    def fetch_many(self, table: str, keys: Sequence[str]) -> dict[str, Any]:
+        """The values of those of `keys` that are stored and readable."""
+        found: dict[str, Any] = {}
+        if self.db is None or self.empty:
+            return found
+        for start in range(0, len(keys), _KEYS_PER_QUERY):
+            chunk = keys[start : start + _KEYS_PER_QUERY]
+            marks = ",".join("?" * len(chunk))
+            try:
+                rows = self.db.execute(
+                    f"SELECT key, value FROM {table} WHERE key IN ({marks})",  # noqa: S608 - table names are ours
+                    chunk,
+                ).fetchall()
+            except sqlite3.Error:
+                return found
+            for key, blob in rows:
+                with contextlib.suppress(*_UNREADABLE):
+                    found[key] = decode(blob)
+        return found
 
     def commit(self) -> None:
         """Write what this build added; a failure here costs only the next build's speed.

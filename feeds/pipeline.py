@@ -78,6 +78,7 @@ class FileState:
     problems: tuple[Problem, ...] = ()
     held_back: str | None = None
     taken: int = 0  # time.time_ns() before the stamp was taken
+    key: str = ""  # entry_key(post) under the configuration it was read with
 
     __reduce__ = fast_reduce
 
@@ -95,8 +96,11 @@ class Site:
     held_back: Mapping[str, int] = field(default_factory=dict)  # reason -> posts not published
 
 
-def _read_file(file: SourceFile, config: Config, now: datetime, taken: int) -> FileState:
-    """Parse one file. `taken`: the time before its stamp was (or is now) taken."""
+def _read_file(
+    file: SourceFile, config: Config, now: datetime, taken: int, fingerprint: str = ""
+) -> FileState:
+    """Parse one file. `taken`: the time before its stamp was (or is now) taken; with the
+    configuration's `fingerprint`, the state also carries the post's entry key."""
     try:
         if file.stamp == NO_STAMP:  # not stat'ed by discover: before reading, as there
             file = replace(file, stamp=stamp_of(os.stat(file.path)))
@@ -109,10 +113,12 @@ def _read_file(file: SourceFile, config: Config, now: datetime, taken: int) -> F
     except Exception as exc:  # one odd file must not stop the other posts
         reason = f"cannot be read ({type(exc).__name__}: {exc})"
         return FileState(NO_STAMP, None, (Problem(file.rel, reason, "error"),))
-    return FileState(file.stamp, parsed.post, parsed.problems, parsed.held_back, taken)
+    post = parsed.post
+    key = entry_key(post, fingerprint) if post is not None and fingerprint else ""
+    return FileState(file.stamp, post, parsed.problems, parsed.held_back, taken, key)
 
 
-def _read_one(context: tuple[Config, datetime, int], file: SourceFile) -> FileState:
+def _read_one(context: tuple[Config, datetime, int, str], file: SourceFile) -> FileState:
     return _read_file(file, *context)
 
 
@@ -201,7 +207,7 @@ def read_site(
     fresh = pmap(
         _read_one,
         todo,
-        (config, now, taken),
+        (config, now, taken, config.fingerprint()),
         jobs=jobs,
         # Many files to read: most likely a cold build. This process loads the entry stage
         # meanwhile, and the workers forked later to render inherit it instead of each loading
@@ -253,6 +259,16 @@ def entry_key(post: Post, fingerprint: str) -> str:
     state = tuple(getattr(post, name) for name in Post.__slots__ if name != "path")
     blob = f"{fingerprint}\0{state!r}"
     return hashlib.blake2b(blob.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+def _entry_key_of(site: Site, i: int, fingerprint: str) -> str:
+    """entry_key of the site's post `i`: the one its file state carries, unless the index
+    holds another post than the state (one whose id it had to change)."""
+    post = site.index.posts[i]
+    state = site.files.get(post.rel)
+    if state is not None and state.key and state.post is post:
+        return state.key
+    return entry_key(post, fingerprint)
 
 
 def feed_key(site: Site, spec: FeedSpec, keys: Mapping[int, str], fingerprint: str) -> str:
@@ -346,7 +362,7 @@ def render_entries(
     fingerprint = site.config.fingerprint() if cache is not None else ""
     for i in sorted(wanted):
         if cache is not None:
-            key = keys.get(i) or entry_key(site.index.posts[i], fingerprint)
+            key = keys.get(i) or _entry_key_of(site, i, fingerprint)
             keys[i] = key
             found = cache.get(key)
             if found is not None and (found.links is None or found.links == links):
@@ -504,12 +520,15 @@ def render_feeds(
     if feed_cache is not None:
         fingerprint = site.config.fingerprint()
         shown = sorted({i for spec in specs for i in spec.posts})
-        keys = {i: entry_key(site.index.posts[i], fingerprint) for i in shown}
+        keys = {i: _entry_key_of(site, i, fingerprint) for i in shown}
         checked: dict[Path, Path] = {}
         todo = []
+        feed_keys = {spec.path: feed_key(site, spec, keys, fingerprint) for spec in specs}
+        prefetch = getattr(feed_cache, "prefetch", None)  # the build cache: a few queries
+        if prefetch is not None:
+            prefetch(feed_keys.values())
         for spec in specs:
-            feed_keys[spec.path] = key = feed_key(site, spec, keys, fingerprint)
-            found = feed_cache.get(key)
+            found = feed_cache.get(feed_keys[spec.path])
             body = _cached_body(found, spec.path, site.links.version, output, checked)
             if found is not None and body is not None:
                 if not found.body and on_disk is not None:
