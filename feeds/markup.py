@@ -238,6 +238,9 @@ _BARE_DELIMITER = re.compile(r"^ *:?-+:? *$", re.MULTILINE)
 # Links markdown-it-py refuses to make (it shows their Markdown as text), where pulldown-cmark
 # makes them and the sanitiser then drops the address: safe either way, but not alike.
 _REFUSED_SCHEMES = ("javascript:", "vbscript:", "file:", "data:")
+# A host name that is not ASCII (`//❤.example`): markdown-it-py writes it in punycode,
+# pulldown-cmark percent-encodes it.
+_NON_ASCII_HOST = re.compile(r"//[^\s/?#)>\]\"'<]*[^\x00-\x7f]")
 
 
 _TILDES = re.compile(r"~+")
@@ -264,7 +267,7 @@ def _plain_commonmark(body: str) -> bool:
     rest takes markdown-it-py: footnotes and definition lists (kramdown syntax its plugins
     read), tildes the two read differently (`_tildes_alike`), tabs (pulldown-cmark reads a
     tab before a line end as a hard break), a table whose delimiter row has no pipe (`| a |`
-    over `-:`) and links to `javascript:` and the like.
+    over `-:`), links to `javascript:` and the like, and host names that are not ASCII.
     """
     return (
         _tildes_alike(body)
@@ -273,6 +276,7 @@ def _plain_commonmark(body: str) -> bool:
         and _DEFINITION.search(body) is None
         and not ("|" in body and _BARE_DELIMITER.search(body))
         and not _refused_scheme(body)
+        and (body.isascii() or _NON_ASCII_HOST.search(body) is None)
     )
 
 
