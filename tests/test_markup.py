@@ -557,7 +557,9 @@ def test_either_engine_renders_everyday_markdown_alike(body: str) -> None:
         pytest.param("a\t\nb\n", id="tab"),
         pytest.param("| a |\n-:\n", id="table_without_pipe_below"),
         pytest.param("[a](javascript:alert(1))\n", id="refused_scheme"),
-        pytest.param("见 <https://❤.example.org/> 与 [中文](http://例子.中国/路径)\n", id="idn_host"),
+        pytest.param(
+            "见 <https://❤.example.org/> 与 [中文](http://例子.中国/路径)\n", id="idn_host"
+        ),
     ],
 )
 def test_bodies_beyond_plain_commonmark_take_markdown_it(body: str) -> None:
