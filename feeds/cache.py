@@ -6,14 +6,17 @@ One SQLite file (default `OUT/.feedsmith-cache/cache.sqlite`, setting `cache_dir
 - `entries`: rendered entry bodies, by a key of the post's content and metadata;
 - `feeds`: rendered feed bytes, by a key of everything a feed's bytes depend on.
 
-Every key includes feedsmith's version and the configuration's fingerprint, so the cache can
-never hand back output that a cold build would not produce; deleting the folder is always
-safe. A cache that cannot be read (corrupt, other version) is ignored and rebuilt.
+Every key includes feedsmith's version and the configuration's fingerprint, and a cache made
+with other installed copies of the libraries that render (`RENDERERS`) is started over, so
+the cache can never hand back output that a cold build would not produce; deleting the
+folder is always safe. A cache that cannot be read (corrupt, other version) is ignored and
+rebuilt.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import pickle
 import sqlite3
 from collections.abc import Iterable, Iterator, MutableMapping, Sequence
@@ -111,6 +114,34 @@ class _Table(MutableMapping[str, V]):
         return len(self.pending) + len(self.encoded)
 
 
+# The libraries whose code shapes the output: a cache made with other installed copies of
+# them (an upgrade) is not used. The `RENDERERS` are told apart by their files' sizes and
+# modification times, read without importing them (reading the installed versions through
+# importlib.metadata costs 20 ms, a twentieth of a no-change rebuild).
+RENDERERS = (
+    "yaml", "dateutil", "liquid", "markdown_it", "mdit_py_plugins", "pyromark", "nh3", "lxml",
+    "cssselect", "feedgen",
+)  # fmt: skip
+
+
+def _installed(module: str) -> str:
+    spec = importlib.util.find_spec(module)
+    if spec is None or spec.origin is None:
+        return f"{module}:-"
+    origin = Path(spec.origin)
+    try:
+        info, folder = origin.stat(), origin.parent.stat()
+    except OSError:
+        return f"{module}:?"
+    return f"{module}:{info.st_size}:{info.st_mtime_ns}:{folder.st_mtime_ns}"
+
+
+def _schema() -> str:
+    """What a cache must have been made with to be used: this layout, this feedsmith, and
+    the same installed copies of the libraries that render."""
+    return ":".join([str(SCHEMA), __version__, *(_installed(m) for m in RENDERERS)])
+
+
 class Cache:
     """The cache folder of one output folder (or of the configured `cache_dir`)."""
 
@@ -131,7 +162,7 @@ class Cache:
                 # No fsync: losing the cache to a power cut costs one slow build, while
                 # waiting for the disk costs every build. A crashed build still rolls back.
                 self.db.execute("PRAGMA synchronous = OFF")
-                if self._meta("schema") != f"{SCHEMA}:{__version__}":
+                if self._meta("schema") != _schema():
                     self._reset()
                 else:
                     self.empty = False
@@ -157,9 +188,7 @@ class Cache:
             for table in _TABLES:
                 self.db.execute(f"DROP TABLE IF EXISTS {table}")
                 self.db.execute(f"CREATE TABLE {table} (key TEXT PRIMARY KEY, value BLOB)")
-            self.db.execute(
-                "INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (f"{SCHEMA}:{__version__}",)
-            )
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (_schema(),))
 
     def _drop(self) -> None:
         """Work without a cache when it cannot be opened; the build itself must not fail."""

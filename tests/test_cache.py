@@ -510,6 +510,27 @@ def test_cache_marked_with_another_version_is_not_read(archive: Archive) -> None
     assert "poisoned" not in archive.feed()
 
 
+def test_another_copy_of_a_rendering_library_starts_the_cache_over(
+    archive: Archive, calls: Calls, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Entries made by another installed copy of a library that shapes the output (an
+    upgrade) are not reused: the next build parses and renders as a cold one."""
+    library = tmp_path / "site-packages" / "renderer_under_test"
+    library.mkdir(parents=True)
+    (library / "__init__.py").write_text("VERSION = 1\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(library.parent))
+    monkeypatch.setattr(feeds.cache, "RENDERERS", (*feeds.cache.RENDERERS, library.name))
+    archive.build()
+    calls.clear()
+    archive.build()
+    assert calls.parsed == [] and calls.rendered == []
+    (library / "__init__.py").write_text("VERSION = 2  # upgraded\n", encoding="utf-8")
+    calls.clear()
+    archive.build()
+    assert calls.parsed and calls.rendered
+    archive.check()
+
+
 def test_deleting_the_cache_folder_between_builds_is_safe(archive: Archive) -> None:
     """Without its cache folder, the next build still writes a cold build's bytes."""
     shutil.rmtree(archive.out / ".feedsmith-cache")
