@@ -162,8 +162,9 @@ class Cache:
                 # No fsync: losing the cache to a power cut costs one slow build, while
                 # waiting for the disk costs every build. A crashed build still rolls back.
                 self.db.execute("PRAGMA synchronous = OFF")
-                if self._meta("schema") != _schema():
-                    self._reset()
+                schema = _schema()
+                if self._meta("schema") != schema:
+                    self._reset(schema)
                 else:
                     self.empty = False
                 break
@@ -182,13 +183,13 @@ class Cache:
         row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return None if row is None else str(row[0])
 
-    def _reset(self) -> None:
+    def _reset(self, schema: str) -> None:
         assert self.db is not None
         with self.db:
             for table in _TABLES:
                 self.db.execute(f"DROP TABLE IF EXISTS {table}")
                 self.db.execute(f"CREATE TABLE {table} (key TEXT PRIMARY KEY, value BLOB)")
-            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (_schema(),))
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (schema,))
 
     def _drop(self) -> None:
         """Work without a cache when it cannot be opened; the build itself must not fail."""
