@@ -28,7 +28,7 @@ import zstandard
 from feeds import __version__
 
 V = TypeVar("V")
-SCHEMA = 4  # zstd-compressed pickles; raised when what is stored changes (4: entry HTML, <del>)
+SCHEMA = 5  # zstd-compressed pickles; raised when what is stored changes (5: every author)
 _TABLES = ("files", "entries", "feeds")
 
 

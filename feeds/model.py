@@ -100,7 +100,7 @@ class Post:
     slug: str
     categories: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
-    author: Author | None = None
+    authors: tuple[Author, ...] = ()  # every author, in the order the front matter names them
     summary: str | None = None  # excerpt / description / summary from front matter
     image: str | None = None  # absolute URL
     lang: str | None = None

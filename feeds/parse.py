@@ -403,9 +403,6 @@ def _lenient_date(text: str, tz: ZoneInfo, key: str, rel: str) -> datetime:
 def _author(value: Any, rel: str) -> Author | None:
     if value in (None, ""):
         return None
-    if isinstance(value, list):
-        value = value[0] if value else None
-        return _author(value, rel)
     if isinstance(value, Mapping):
         name = value.get("name")
         if not isinstance(name, str) or not name.strip():
@@ -421,6 +418,26 @@ def _author(value: Any, rel: str) -> Author | None:
         name = clean_name(plain_text(str(value)))
         return Author(name=name) if name else None
     raise PostError(rel, f"author: expected a name or a mapping, got {_shape(value)}")
+
+
+MAX_AUTHORS = 100  # more names than any byline has: the rest are left out
+
+
+def authors_of(front: Mapping[str, Any], rel: str) -> tuple[Author, ...]:
+    """Every author: `author` (a name, a mapping, or a list of them), else `authors` (a list,
+    or one name), as jekyll-seo-tag and jekyll-feed read them; each name once."""
+    value = front.get("author")
+    if value in (None, "", []):
+        value = front.get("authors")
+    values = value if isinstance(value, list) else [value]
+    found: dict[str, Author] = {}
+    for item in values[:MAX_AUTHORS]:
+        if isinstance(item, list):
+            raise PostError(rel, "author: expected names, found a list in the list")
+        author = _author(item, rel)
+        if author is not None:
+            found.setdefault(author.name, author)
+    return tuple(found.values())
 
 
 def _flag(front: Mapping[str, Any], key: str, rel: str) -> bool | None:
@@ -579,7 +596,7 @@ def parse_post(file: SourceFile, config: Config, *, now: datetime) -> Parsed:
         slug=slug,
         categories=categories,
         tags=tags_of(front, rel),
-        author=_author(_first_author(front), rel),
+        authors=authors_of(front, rel),
         summary=_summary(front, rel),
         image=_image(front, config),
         lang=clean_name(lang) if lang else None,
@@ -636,13 +653,6 @@ def _site_link(ref: str, config: Config) -> str | None:
         config.site_url,
         frozenset({"http", "https"}),
     )
-
-
-def _first_author(front: Mapping[str, Any]) -> Any:
-    authors = front.get("authors")
-    if front.get("author") is None and isinstance(authors, list) and authors:
-        return authors[0]
-    return front.get("author")
 
 
 def markup_of(path: str) -> Markup:

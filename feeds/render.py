@@ -4,7 +4,8 @@ feedgen's traps, each pinned by a test in tests/test_render.py:
 - `add_entry()` prepends unless told `order="append"`;
 - the RSS channel `<link>` is the *last* link added, so the site link is always added last;
 - entry `link()` loses every attribute but `href` (title, type): our extension sets them;
-- RSS `<author>` is written only with an e-mail address: our extension adds `dc:creator`;
+- RSS `<author>` is written only with an e-mail address, once per author: our extension
+  writes `dc:creator` instead where there is none or several authors;
 - it has no `xml:base`, media thumbnails or `rel="via"` in RSS: our extension adds them;
 - its RFC 822 dates swap the process-wide locale (not thread-safe): replaced below;
 - naive datetimes and XML-illegal characters raise: we pass only aware datetimes and
@@ -99,7 +100,7 @@ class _EntryExtension(BaseEntryExtension):  # type: ignore[misc]
     def __init__(self) -> None:
         self.post: Post | None = None
         self.entry: Entry | None = None
-        self.author: Author | None = None
+        self.authors: tuple[Author, ...] = ()
         self.title = ""
 
     def extend_atom(self, element: Any) -> Any:
@@ -127,9 +128,16 @@ class _EntryExtension(BaseEntryExtension):  # type: ignore[misc]
         assert post is not None and entry is not None
         if entry.source:
             etree.SubElement(element, f"{{{_ATOM}}}link", href=xml_safe(entry.source), rel="via")
-        author = self.author
-        if author is not None and not author.email:
-            etree.SubElement(element, f"{{{_DC}}}creator").text = xml_safe(author.name)
+        # RSS has one <author>, an e-mail address: feedgen writes one for each author with an
+        # e-mail. Several authors are each a dc:creator instead (RSS validators refuse two
+        # <author>s, or <author> beside dc:creator).
+        several = len(self.authors) > 1
+        if several:
+            for written in element.findall("author"):
+                element.remove(written)
+        for author in self.authors:
+            if several or not author.email:
+                etree.SubElement(element, f"{{{_DC}}}creator").text = xml_safe(author.name)
         if post.image:
             etree.SubElement(element, f"{{{_MEDIA}}}thumbnail", url=xml_safe(post.image))
         return element
@@ -400,9 +408,9 @@ def _add_entry(
         fe.link(href=xml_safe(entry.source), rel="via")
     fe.published(post.date)
     fe.updated(post.updated)
-    author = post.author or config.author
-    if author is not None:
-        fe.author(_person(author))
+    authors = _entry_authors(post, config)
+    if authors:
+        fe.author([_person(author) for author in authors])
     if entry.summary:
         fe.summary(xml_safe(entry.summary))  # also the RSS description
     if _shows_content(post, entry, excerpt_only=excerpt_only, forced=forced):
@@ -411,7 +419,14 @@ def _add_entry(
     if names:
         fe.category([{"term": xml_safe(name)} for name in names])
     ext = fe.feedsmith
-    ext.post, ext.entry, ext.author, ext.title = post, entry, author, title
+    ext.post, ext.entry, ext.authors, ext.title = post, entry, authors, title
+
+
+def _entry_authors(post: Post, config: Config) -> tuple[Author, ...]:
+    """The post's authors, else the site's (as jekyll-feed), else none."""
+    if post.authors:
+        return post.authors
+    return (config.author,) if config.author is not None else ()
 
 
 def entry_title(post: Post, entry: Entry) -> str:
@@ -503,7 +518,7 @@ def _json_item(
         item["image"] = post.image
     item["date_published"] = _iso(post.date)
     item["date_modified"] = _iso(post.updated)
-    item["authors"] = [_json_person(post.author or site_author)]
+    item["authors"] = [_json_person(author) for author in post.authors or (site_author,)]
     names = list(dict.fromkeys([*post.categories, *post.tags]))
     if names:
         item["tags"] = [xml_safe(name) for name in names]

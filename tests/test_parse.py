@@ -9,7 +9,7 @@ import pytest
 
 from feeds.config import load_config
 from feeds.errors import PostError
-from feeds.model import SourceFile
+from feeds.model import Author, SourceFile
 from feeds.parse import Parsed, parse_post
 from tests.conftest import NOW, write_post
 
@@ -180,7 +180,7 @@ def test_control_characters_never_reach_names_or_titles(site: Path) -> None:
     )
     assert post.title == "AB"
     assert post.tags == ("tag",)
-    assert post.author is not None and post.author.name == "Ann"
+    assert [a.name for a in post.authors] == ["Ann"]
 
 
 @pytest.mark.parametrize(
@@ -232,12 +232,30 @@ def test_author_as_string_or_mapping(site: Path) -> None:
         "2022-01-01-a.md",
         "author:\n  name: Ann\n  email: ann@example.org\n  url: https://ann.example.org",
     )
-    assert (mapped.author.name, mapped.author.email, mapped.author.uri) == (
-        "Ann",
-        "ann@example.org",
-        "https://ann.example.org",
-    )  # type: ignore[union-attr]
-    assert post_of(site, "2022-01-02-b.md", "author: Bob").author.name == "Bob"  # type: ignore[union-attr]
+    assert [(a.name, a.email, a.uri) for a in mapped.authors] == [
+        ("Ann", "ann@example.org", "https://ann.example.org")
+    ]
+    assert post_of(site, "2022-01-02-b.md", "author: Bob").authors == (Author(name="Bob"),)
+
+
+@pytest.mark.parametrize(
+    "front",
+    [
+        pytest.param("author: [matt-dole, roop]", id="author-list"),
+        pytest.param("authors: [matt-dole, roop]", id="authors-list"),
+        pytest.param("author:\n  - matt-dole\n  - name: roop", id="names-and-mappings"),
+        pytest.param("author: [matt-dole, roop, matt-dole]", id="each-name-once"),
+        pytest.param("author: [matt-dole, roop]\nauthors: [someone-else]", id="author-wins"),
+    ],
+)
+def test_every_author_is_kept_in_order(site: Path, front: str) -> None:
+    post = post_of(site, "2022-01-01-a.md", front)
+    assert [a.name for a in post.authors] == ["matt-dole", "roop"]
+
+
+def test_no_author_gives_none(site: Path) -> None:
+    assert post_of(site, "2022-01-01-a.md", "title: x").authors == ()
+    assert post_of(site, "2022-01-02-a.md", "author: []\nauthors: []").authors == ()
 
 
 def test_summary_image_lang_and_updated_from_front_matter(site: Path) -> None:

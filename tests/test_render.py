@@ -225,6 +225,42 @@ def test_rss_item_of_a_post_naming_no_author_credits_the_site_author(
     assert xpath(root, "/rss/channel/item/dc:creator/text()") == creator
 
 
+def test_every_author_of_a_post_is_in_every_format(site: Path, run_build: BuildFn) -> None:
+    """`author: [...]` credits each author: Atom <author> each, RSS dc:creator each (RSS has
+    room for one <author>, an e-mail), JSON Feed `authors`; feedparser sees all of them."""
+    write_post(
+        site,
+        "2024-01-02-post.md",
+        """
+        title: Post
+        author:
+          - matt-dole
+          - name: Roop
+            email: roop@example.org
+          - name: Kim
+            uri: https://kim.example.org/
+        """,
+    )
+    _, out = run_build(site, author="Site Owner")
+    atom = load(out / "feed.xml")
+    assert xpath(atom, "/a:feed/a:entry/a:author/a:name/text()") == ["matt-dole", "Roop", "Kim"]
+    assert xpath(atom, "/a:feed/a:entry/a:author/a:email/text()") == ["roop@example.org"]
+    assert xpath(atom, "/a:feed/a:entry/a:author/a:uri/text()") == ["https://kim.example.org/"]
+    parsed = parse_feed(out / "feed.xml").entries[0]
+    assert [a.get("name") for a in parsed.authors] == ["matt-dole", "Roop", "Kim"]
+    rss = load(out / "feed.rss")
+    assert xpath(rss, "/rss/channel/item/author/text()") == []
+    assert xpath(rss, "/rss/channel/item/dc:creator/text()") == ["matt-dole", "Roop", "Kim"]
+    rss_entry = parse_feed(out / "feed.rss").entries[0]
+    assert [a.get("name") for a in rss_entry.authors] == ["matt-dole", "Roop", "Kim"]
+    document = json.loads((out / "feed.json").read_text(encoding="utf-8"))
+    assert document["items"][0]["authors"] == [
+        {"name": "matt-dole"},
+        {"name": "Roop"},
+        {"name": "Kim", "url": "https://kim.example.org/"},
+    ]
+
+
 # --- RFC 822 dates -----------------------------------------------------------------------
 
 NON_ENGLISH_LOCALES = ("zh_CN.UTF-8", "de_DE.UTF-8", "fr_FR.UTF-8", "ja_JP.UTF-8")
@@ -360,8 +396,8 @@ FIELDS: dict[str, Change] = {
     "source": lambda p, e: (p, replace(e, source=f"https://source.example.com/{BAD}")),
     "tag": lambda p, e: (replace(p, tags=(BAD,)), e),
     "category": lambda p, e: (replace(p, categories=(BAD,)), e),
-    "author_name": lambda p, e: (replace(p, author=Author(name=BAD)), e),
-    "author_email": lambda p, e: (replace(p, author=Author(name="Ann", email=f"{BAD}@x.org")), e),
+    "author_name": lambda p, e: (replace(p, authors=(Author(name=BAD),)), e),
+    "author_email": lambda p, e: (replace(p, authors=(Author(name="Ann", email=f"{BAD}@x.org"),)), e),
 }
 
 
