@@ -235,6 +235,9 @@ def _markdown(*, tables: bool = True, strikethrough: bool = True) -> MarkdownIt:
 _DEFINITION = re.compile(r"^[ \t>]*[:~] ", re.MULTILINE)
 # A table delimiter row without a pipe (`---`, `-:`): the two read such tables differently.
 _BARE_DELIMITER = re.compile(r"^ *:?-+:? *$", re.MULTILINE)
+# An empty list item (`- ` alone on its line): markdown-it-py ends the list after one followed
+# by blank lines, pulldown-cmark goes on with the next item.
+_EMPTY_ITEM = re.compile(r"^ {0,3}(?:[-+*]|\d{1,9}[.)]) *$", re.MULTILINE)
 # Links markdown-it-py refuses to make (it shows their Markdown as text), where pulldown-cmark
 # makes them and the sanitiser then drops the address: safe either way, but not alike.
 _REFUSED_SCHEMES = ("javascript:", "vbscript:", "file:", "data:")
@@ -267,7 +270,8 @@ def _plain_commonmark(body: str) -> bool:
     rest takes markdown-it-py: footnotes and definition lists (kramdown syntax its plugins
     read), tildes the two read differently (`_tildes_alike`), tabs (pulldown-cmark reads a
     tab before a line end as a hard break), a table whose delimiter row has no pipe (`| a |`
-    over `-:`), links to `javascript:` and the like, and host names that are not ASCII.
+    over `-:`), empty list items, links to `javascript:` and the like, and host names that
+    are not ASCII.
     """
     return (
         _tildes_alike(body)
@@ -275,6 +279,7 @@ def _plain_commonmark(body: str) -> bool:
         and "\t" not in body
         and _DEFINITION.search(body) is None
         and not ("|" in body and _BARE_DELIMITER.search(body))
+        and _EMPTY_ITEM.search(body) is None
         and not _refused_scheme(body)
         and (body.isascii() or _NON_ASCII_HOST.search(body) is None)
     )
@@ -300,7 +305,8 @@ def _fast_html(body: str) -> str | None:
         raise
     except BaseException:  # a Rust panic arrives as a BaseException (PanicException)
         return None
-    return html
+    # A table of a head only: markdown-it-py writes no <tbody> at all.
+    return html.replace("<tbody>\n</tbody>", "") if "<tbody>\n</tbody>" in html else html
 
 
 def to_html(body: str, markup: Markup, *, kramdown_attributes: bool = True) -> str:
