@@ -107,6 +107,7 @@ class Config:
     tags: FeedGroup = FeedGroup(path="feed/by_tag/")
     formats: tuple[Format, ...] = FORMATS
     opml: str | None = "feeds.opml"
+    opml_format: Format = "atom"
     summary_length: int = 200
     clean: CleanRules = CleanRules()
     future: bool = False
@@ -514,6 +515,11 @@ SETTINGS: tuple[Setting, ...] = (
         "opml",
         _opt_feed_path,
         "Path of the OPML list of all feeds (default `feeds.opml`; false for none).",
+    ),
+    Setting(
+        "opml_format",
+        _choice(*FORMATS),
+        "The format OPML lists each feed in, once per feed (default `atom`; a feed without it is listed in its first format).",
     ),
     Setting(
         "summary_length", _positive, "Characters in a summary made from the body (default 200)."

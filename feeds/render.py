@@ -534,8 +534,36 @@ def _json_person(author: Author) -> dict[str, str]:
     return person
 
 
+OPML_FORMATS: tuple[Format, ...] = ("atom", "rss", "json")  # preference when a feed lacks one
+
+
+def opml_feeds(specs: Sequence[FeedSpec], preferred: Format) -> list[FeedSpec]:
+    """One spec per feed, the one OPML lists: in `preferred` format, else the feed's first
+    format in OPML_FORMATS order. Archives are never listed."""
+    chosen: dict[tuple[str, str | None], FeedSpec] = {}
+    order = (preferred, *OPML_FORMATS)
+    for spec in specs:
+        if spec.archive:
+            continue
+        key = (spec.kind, spec.name)
+        held = chosen.get(key)
+        if held is None or order.index(spec.format) < order.index(held.format):
+            chosen[key] = spec
+    return list(chosen.values())
+
+
+_OPML_GROUPS = {"category": "Categories", "tag": "Tags"}
+
+
+def opml_title(spec: FeedSpec, config: Config) -> str:
+    """How OPML names a feed: distinct for the site, a category and a tag of one name."""
+    site = config.title or config.url.split("://", 1)[-1]
+    return site if spec.name is None else f"{site} | {spec.kind} {spec.name}"
+
+
 def render_opml(specs: Sequence[FeedSpec], config: Config) -> bytes:
-    """OPML 2.0: every feed with its title and URL, grouped like the feeds themselves."""
+    """OPML 2.0: one outline per feed (not one per format: importing it subscribes to each
+    feed once), the site feed first, then the categories and the tags, each a folder."""
     root = etree.Element("opml", version="2.0")
     head = etree.SubElement(root, "head")
     etree.SubElement(head, "title").text = xml_safe(
@@ -544,20 +572,19 @@ def render_opml(specs: Sequence[FeedSpec], config: Config) -> bytes:
     if config.author is not None:
         etree.SubElement(head, "ownerName").text = xml_safe(config.author.name)
     body = etree.SubElement(root, "body")
-    labels = {"site": "Site", "category": "Categories", "tag": "Tags"}
-    groups: dict[str, Any] = {}
-    for spec in specs:
-        if spec.archive:
-            continue
+    folders: dict[str, Any] = {}
+    for spec in opml_feeds(specs, config.opml_format):
         parent = body
-        if spec.kind != "site":
-            if spec.kind not in groups:
-                groups[spec.kind] = etree.SubElement(body, "outline", text=labels[spec.kind])
-            parent = groups[spec.kind]
-        outline = etree.SubElement(parent, "outline", type="rss", text=xml_safe(spec.title))
-        outline.set("title", xml_safe(f"{spec.title} ({spec.format.upper()})"))
+        if spec.kind in _OPML_GROUPS:
+            if spec.kind not in folders:
+                label = _OPML_GROUPS[spec.kind]
+                folders[spec.kind] = etree.SubElement(body, "outline", text=label, title=label)
+            parent = folders[spec.kind]
+        text = xml_safe(spec.name) if spec.name is not None else xml_safe(opml_title(spec, config))
+        outline = etree.SubElement(parent, "outline", type="rss", text=text)
+        outline.set("title", xml_safe(opml_title(spec, config)))
         if spec.format == "rss":
-            outline.set("version", "RSS2")  # OPML 2.0 names no version for Atom
+            outline.set("version", "RSS2")  # OPML 2.0 names no version for Atom or JSON Feed
         outline.set("xmlUrl", spec.url)
         outline.set("htmlUrl", config.site_url)
     return etree.tostring(root, pretty_print=True, encoding="utf-8", xml_declaration=True)

@@ -287,10 +287,15 @@ def test_json_feed_is_served_as_feed_json(json_site: Path, site: Path, path: str
     assert response.content == (json_site / path).read_bytes()
 
 
-def test_json_feeds_are_listed_in_the_opml(json_site: Path) -> None:
-    """feeds.opml has an outline for every JSON Feed."""
-    listed = {url for url in opml_urls(json_site) if url.endswith(".json")}
-    assert listed == {url_of(json_site, json_site / path) for path in JSON_FEEDS}
+def test_json_feeds_are_listed_in_the_opml_when_chosen(
+    site: Path, json_site: Path, run_build: BuildFn, tmp_path: Path
+) -> None:
+    """feeds.opml lists the Atom feeds by default, and every JSON Feed with `opml_format`."""
+    assert not [url for url in opml_urls(json_site) if not url.endswith(".xml")]
+    set_toml(site, 'opml_format = "json"\n')
+    _, out = run_build(site, out=tmp_path / "json-out")
+    listed = set(opml_urls(out))
+    assert listed == {url_of(out, out / path) for path in JSON_FEEDS}
 
 
 def test_json_feeds_are_on_the_index_page(json_site: Path, site: Path) -> None:
@@ -586,7 +591,8 @@ def test_archives_are_not_listed_in_the_opml(archived: Path) -> None:
     """feeds.opml lists subscription feeds only."""
     urls = opml_urls(archived)
     assert urls and not [url for url in urls if "/archive/" in url]
-    assert set(urls) == {url_of(archived, path) for path in feed_files(archived)}
+    atom = {url_of(archived, path) for path in feed_files(archived) if path.suffix == ".xml"}
+    assert set(urls) == atom
 
 
 def test_archives_are_not_on_the_index_page(archive_client: TestClient) -> None:
@@ -739,7 +745,9 @@ def test_ping_publishes_every_feed_on_the_first_build(site: Path, tmp_path: Path
     assert result.returncode == 0, result.stderr
     published = hub.published()
     assert sorted(published) == sorted(set(published))
-    assert set(published) == set(opml_urls(out))
+    feeds = [p for p in out.rglob("*") if p.suffix in (".xml", ".rss", ".json")]
+    written = {unquote(url_of(out, path)) for path in feeds if not path.name.startswith(".")}
+    assert {unquote(url) for url in published} == written
     assert len(published) == 18
 
 
@@ -842,7 +850,8 @@ def test_links_prints_a_link_tag_for_every_feed(named_site: Path, run_build: Bui
     assert code == 0
     _, out = run_build(named_site)
     tags = BeautifulSoup(stdout, "html.parser").find_all("link")
-    assert sorted(tag["href"] for tag in tags) == sorted(opml_urls(out))
+    hrefs = sorted(unquote(tag["href"]) for tag in tags)
+    assert hrefs == sorted(unquote(url_of(out, p)) for p in feed_files(out))
     assert len(tags) == 3 * 7
     for tag in tags:
         assert tag["rel"] == ["alternate"]

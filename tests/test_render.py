@@ -25,7 +25,7 @@ from feeds.config import Config, load_config
 from feeds.model import Author, Entry, Post
 from feeds.pipeline import Site, build, make_entries, read_site
 from feeds.render import render_feed
-from tests.conftest import NOW, BuildFn, parse_feed, write_post
+from tests.conftest import NOW, SITE_TOML, BuildFn, parse_feed, write_post
 
 ATOM = "http://www.w3.org/2005/Atom"
 NS = {
@@ -623,30 +623,68 @@ def opml_site(site: Path, run_build: BuildFn) -> tuple[etree._Element, Path]:
     return etree.fromstring((out / "feeds.opml").read_bytes()), out
 
 
-def test_opml_lists_every_feed_with_its_title(opml_site: tuple[etree._Element, Path]) -> None:
-    """Each written feed is an OPML 2.0 outline: its self URL, and its own title as text."""
+def test_opml_lists_each_feed_once_in_atom_grouped(opml_site: tuple[etree._Element, Path]) -> None:
+    """One outline per feed (not per format), the Atom one; the site feed, then a Categories
+    and a Tags folder; each outline's title tells a category and a tag apart."""
     root, out = opml_site
     assert root.tag == "opml" and root.get("version") == "2.0"
-    listed = {o.get("xmlUrl"): o for o in root.iter("outline") if o.get("xmlUrl")}
-    feeds = {}
-    for path in feed_files(out):
-        feed = parse_feed(path).feed
-        self_url = next(link.href for link in feed.links if link.rel == "self")
-        feeds[self_url] = feed.title
-    for path in sorted(p for p in out.rglob("*.json") if not p.name.startswith(".")):
-        document = json.loads(path.read_bytes())
-        feeds[document["feed_url"]] = document["title"]
-    assert len(feeds) == 12
-    assert set(listed) == set(feeds)
-    for url, title in feeds.items():
-        assert listed[url].get("text") == title
-        assert listed[url].get("title", "").startswith(title)
+    body = root.find("body")
+    assert body is not None
+    top = list(body)
+    assert [o.get("text") for o in top] == ["Test Site", "Categories", "Tags"]
+    assert top[0].get("xmlUrl") == "https://example.org/feed.xml"
+    assert [(o.get("text"), o.get("title")) for o in top[1]] == [
+        ("news", "Test Site | category news")
+    ]
+    assert [(o.get("text"), o.get("title")) for o in top[2]] == [
+        ("t", "Test Site | tag t"),
+        ("东财滚动新闻", "Test Site | tag 东财滚动新闻"),
+    ]
+    listed = [o.get("xmlUrl") for o in root.iter("outline") if o.get("xmlUrl")]
+    atom = {
+        next(link.href for link in parse_feed(p).feed.links if link.rel == "self")
+        for p in feed_files(out)
+        if p.suffix == ".xml"
+    }
+    assert len(listed) == len(set(listed)) == 4
+    assert set(listed) == atom
 
 
-def test_opml_marks_rss_outlines_version_rss2(opml_site: tuple[etree._Element, Path]) -> None:
+@pytest.mark.parametrize(("chosen", "suffix"), [("rss", ".rss"), ("json", ".json")])
+def test_opml_format_chooses_the_listed_format(
+    site: Path, run_build: BuildFn, chosen: str, suffix: str
+) -> None:
+    """`opml_format` lists every feed in that format instead, still once each."""
+    write_post(site, "2024-01-02-post.md", "title: Post\ncategories: news\ntags: [t]")
+    _, out = run_build(site, opml_format=chosen)
+    root = etree.fromstring((out / "feeds.opml").read_bytes())
+    listed = [o.get("xmlUrl") for o in root.iter("outline") if o.get("xmlUrl")]
+    assert len(listed) == 3 and all(url.endswith(suffix) for url in listed)
+
+
+def test_opml_lists_a_feed_without_the_chosen_format_in_its_own(
+    site: Path, run_build: BuildFn
+) -> None:
+    """A tag written in RSS only (`feeds.tags.t.formats`) is listed in RSS, the rest in Atom."""
+    (site / "feedsmith.toml").write_text(
+        SITE_TOML + '[feeds.tags.t]\nformats = ["rss"]\n', encoding="utf-8"
+    )
+    write_post(site, "2024-01-02-post.md", "title: Post\ntags: [t, u]")
+    _, out = run_build(site)
+    root = etree.fromstring((out / "feeds.opml").read_bytes())
+    listed = sorted(o.get("xmlUrl") for o in root.iter("outline") if o.get("xmlUrl"))
+    assert listed == [
+        "https://example.org/feed.xml",
+        "https://example.org/feed/by_tag/t.rss",
+        "https://example.org/feed/by_tag/u.xml",
+    ]
+
+
+def test_opml_marks_rss_outlines_version_rss2(site: Path, run_build: BuildFn) -> None:
     """RSS outlines say version="RSS2"; Atom ones name no version (OPML 2.0 has none for it)."""
-    root, _ = opml_site
-    versions = {o.get("xmlUrl", ""): o.get("version") for o in root.iter("outline")}
-    versions.pop("")  # the group outlines (Categories, Tags) hold no feed
-    assert versions == {url: ("RSS2" if url.endswith(".rss") else None) for url in versions}
-    assert sum(v == "RSS2" for v in versions.values()) == 4
+    write_post(site, "2024-01-02-post.md", "title: Post\ncategories: news\ntags: [t]")
+    for chosen, expected in (("rss", "RSS2"), ("atom", None)):
+        _, out = run_build(site, opml_format=chosen)
+        root = etree.fromstring((out / "feeds.opml").read_bytes())
+        versions = [o.get("version") for o in root.iter("outline") if o.get("xmlUrl")]
+        assert versions == [expected] * 3
