@@ -7,9 +7,7 @@ failed build, 2 usage or configuration errors.
 from __future__ import annotations
 
 import argparse
-import json
-import logging
-import os
+import ipaddress
 import sys
 import time
 from collections.abc import Sequence
@@ -24,14 +22,6 @@ from feeds.errors import ConfigError, FeedsError
 from feeds.model import BuildReport
 from feeds.pipeline import build, read_site
 from feeds.render import render_links
-
-# How `serve` hands its options to each uvicorn worker process (read by server.app).
-ENV_SOURCE, ENV_CONFIG, ENV_RELOAD, ENV_OVERRIDES = (
-    "FEEDSMITH_SOURCE",
-    "FEEDSMITH_CONFIG",
-    "FEEDSMITH_RELOAD",
-    "FEEDSMITH_OVERRIDES",
-)
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
@@ -178,6 +168,24 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="answer 503 beyond N simultaneous connections (per worker; default: no limit)",
     )
+    s.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default="text",
+        help="access log and messages as text lines or as JSON objects (default: text)",
+    )
+    s.add_argument(
+        "--access-log",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="one line per request on standard output (default: on)",
+    )
+    s.add_argument(
+        "--forwarded-allow-ips",
+        default="127.0.0.1",
+        metavar="IPS",
+        help="proxies whose X-Forwarded-For gives the client address: comma-separated addresses or networks, or * (default: 127.0.0.1)",
+    )
     for name, text in (
         ("links", "print the <link rel=alternate> autodiscovery tags of every feed"),
         ("ids", "print every post's entry id by file, for the `ids` setting (before a site moves)"),
@@ -305,45 +313,67 @@ def _ids(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def _serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     # Validate before starting workers: a bad configuration must exit 2 with a message here.
     overrides = _overrides(args)
-    found = load_config(
-        args.source, config_file=args.config, overrides=overrides, require_url=False
+    own = f"http://{args.host}:{args.port}"
+    config = load_config(
+        args.source, config_file=args.config, overrides=overrides, fallback_url=own
     )
-    if not found.url:  # nothing says where the feeds live: they live here, then
-        overrides["url"] = f"http://{args.host}:{args.port}"
-    load_config(args.source, config_file=args.config, overrides=overrides)
     if args.workers < 1:
         raise ConfigError("--workers", "must be at least 1")
+    if config.url_is_fallback and not _is_loopback(args.host):
+        raise ConfigError(
+            "url",
+            f"not set: serving on {args.host} would publish entry ids built on {own}, which "
+            "change when the real url is set. Set url in the configuration or pass --url "
+            "(or serve on 127.0.0.1 for a local preview)",
+        )
     if args.get is not None:
-        return _get_once(args, overrides, out, err)
-    import uvicorn  # noqa: PLC0415 - the server is the outermost layer, loaded only to serve
+        return _get_once(args, overrides, own, out, err)
+    from server.run import ServeOptions, run  # noqa: PLC0415 - loaded only to serve
 
-    os.environ[ENV_SOURCE] = str(args.source)
-    os.environ[ENV_CONFIG] = str(args.config or "")
-    os.environ[ENV_RELOAD] = "1" if args.reload else "0"
-    os.environ[ENV_OVERRIDES] = json.dumps(overrides)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s:  %(message)s")
-    uvicorn.run(
-        "server.app:app_from_environment",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        limit_concurrency=args.limit_concurrency,
-        log_level="info",
-        server_header=False,
+    if config.url_is_fallback:
+        err.write(
+            f"feedsmith: warning: no url is configured; serving a local preview on {own}: entry "
+            "ids built on it change once the real url is set (set url, or pass --url)\n"
+        )
+    run(
+        ServeOptions(
+            source=args.source,
+            config_file=args.config,
+            overrides=overrides,
+            fallback_url=own,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            reload=args.reload,
+            limit_concurrency=args.limit_concurrency,
+            access_log=args.access_log,
+            log_format=args.log_format,
+            forwarded_allow_ips=args.forwarded_allow_ips,
+        )
     )
     return EXIT_OK
 
 
-def _get_once(args: argparse.Namespace, overrides: dict[str, Any], out: TextIO, err: TextIO) -> int:
+def _get_once(
+    args: argparse.Namespace, overrides: dict[str, Any], own: str, out: TextIO, err: TextIO
+) -> int:
     """`serve --get PATH`: one in-process request through the real app, no port opened."""
     from server.app import create_app  # noqa: PLC0415 - see _serve
     from server.asgi import request_once  # noqa: PLC0415
 
-    app = create_app(args.source, args.config, reload=False, overrides=overrides)
+    app = create_app(args.source, args.config, reload=False, overrides=overrides, fallback_url=own)
     status, headers, body = request_once(app, "GET", args.get)
     err.write(f"HTTP {status}\n")
     for name, value in headers:

@@ -124,6 +124,9 @@ class Config:
     feeds: Mapping[str, Mapping[str, FeedOverride]] = field(default_factory=dict)
     site_vars: Mapping[str, Any] = field(default_factory=dict, compare=False)
     collections: Mapping[str, str] = field(default_factory=dict)
+    # `url` is a stand-in (`serve` on its own address, no url configured): entry ids built on
+    # it are throw-away, so nothing served may be cached, and the server says so.
+    url_is_fallback: bool = False
 
     @property
     def tz(self) -> ZoneInfo:
@@ -706,10 +709,13 @@ def load_config(
     output: Path | None = None,
     overrides: Mapping[str, Any] | None = None,
     require_url: bool = True,
+    fallback_url: str | None = None,
 ) -> Config:
     """Read and validate every setting for building `source`; raise ConfigError on any bad one.
 
     Nothing is written and no post is read: a bad configuration is refused before work starts.
+    `fallback_url`: the url to use when none is configured (`serve` on its own address); the
+    config then says `url_is_fallback`.
     """
     source = source or DEFAULT_SOURCE
     if not source.is_dir():
@@ -765,6 +771,9 @@ def load_config(
     values["collections"] = MappingProxyType(
         _collection_permalinks(site_vars, PERMALINK_STYLES.get(style, style))
     )
+    if fallback_url and not values.get("url"):
+        values["url"] = _url("url", fallback_url)
+        values["url_is_fallback"] = True
     config = Config(**values)
     if require_url and not config.url:
         where = f"{jekyll_config}" if jekyll_config.is_file() else f"{own} or _config.yml"

@@ -636,6 +636,26 @@ def render_outputs(
     return outputs, problems
 
 
+def output_keys(site: Site) -> dict[str, str]:
+    """Every output file's content key, by path: equal keys, equal bytes.
+
+    Cheap (no entry is rendered): what tells which files a change touched, for WebSub pings
+    and for the time a served file last changed.
+    """
+    fingerprint = site.config.fingerprint()
+    shown = sorted({i for spec in site.specs for i in spec.posts})
+    keys = {i: _entry_key_of(site, i, fingerprint) for i in shown}
+    found = {
+        spec.path: feed_key(site, spec, keys, fingerprint) + site.links.version
+        for spec in site.specs
+    }
+    if site.config.opml:  # the OPML list depends on the feeds' names and addresses only
+        listed = [(s.kind, s.name, s.format, s.path, s.url, s.title) for s in site.specs]
+        blob = f"{fingerprint}{listed!r}".encode("utf-8", "surrogatepass")
+        found[site.config.opml] = hashlib.blake2b(blob, digest_size=16).hexdigest()
+    return found
+
+
 STATE_SHARDS = 64  # file states are cached in shards: one new post rewrites 1/64 of them
 
 

@@ -1,7 +1,6 @@
 """The ASGI app: every file `feedsmith build` writes, served live from the posts.
 
-    uvicorn --factory server.app:app_from_environment    # what `feedsmith serve` runs
-    create_app("posts")                                   # for any ASGI server or a test client
+    create_app("posts")     # for any ASGI server or a test client (`feedsmith serve`: server.run)
 
 A thin layer over `feeds`: routes come from the same FeedSpecs that `build` writes, the bytes
 from the same renderer. This module only speaks HTTP: conditional requests, content coding,
@@ -14,8 +13,8 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
 import re
+import time
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,6 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from feeds.cli import ENV_CONFIG, ENV_OVERRIDES, ENV_RELOAD, ENV_SOURCE
 from feeds.config import Config
 from feeds.discover import POST_SUFFIXES
 from server.conditional import choose_coding, is_not_modified
@@ -42,6 +40,11 @@ _ENCODED_SEPARATOR = re.compile(rb"%(?:2f|5c|00)", re.IGNORECASE)
 MAX_PATH_BYTES = 2048
 MAX_HEADER_BYTES = 16_384  # all request header names and values together, as h11's default
 _CONFIG_NAMES = frozenset({"_config.yml", "feedsmith.toml"})
+FALLBACK_WARNING = (
+    "no url is configured: feeds link to %s and their entry ids are built on it. They change "
+    "when the real url is set, and every reader then shows every post again. Serving for a "
+    "preview only: set url in the configuration (or pass --url) before anyone subscribes."
+)
 
 
 NOT_FOUND = PlainTextResponse(
@@ -99,6 +102,7 @@ class ServeFiles:
         if prepared is None:
             await self.app(scope, receive, send)
             return
+        prepared = prepared.at(time.time())
         if is_not_modified(
             if_none_match=headers.get(b"if-none-match"),
             if_modified_since=headers.get(b"if-modified-since"),
@@ -163,12 +167,15 @@ def create_app(
     *,
     reload: bool = False,
     overrides: Mapping[str, Any] | None = None,
+    fallback_url: str | None = None,
     store: FeedStore | None = None,
 ) -> Starlette:
     """The Starlette app serving `source` (default `posts/`) with an optional config file.
 
     `config` may be a path to `feedsmith.toml`/`_config.yml` or a ready Config. With `reload`,
     the source folder is watched and a changed post shows up in every affected feed.
+    `fallback_url`: the address feeds link to when no url is configured (see
+    Config.url_is_fallback).
     """
     if store is None:
         if isinstance(config, Config):
@@ -178,6 +185,7 @@ def create_app(
                 Path(source) if source is not None else None,
                 Path(config) if config is not None else None,
                 overrides,
+                fallback_url,
             )
 
     async def not_found(request: Request) -> Response:
@@ -202,6 +210,8 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         stop = asyncio.Event()
         task = asyncio.create_task(watch(store, stop)) if reload else None
+        if store.snapshot.config.url_is_fallback:
+            log.warning(FALLBACK_WARNING, store.snapshot.config.url)
         try:
             yield
         finally:
@@ -210,6 +220,7 @@ def create_app(
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
+            store.close()
 
     app = Starlette(
         routes=[
@@ -221,14 +232,3 @@ def create_app(
     )
     app.state.store = store
     return app
-
-
-def app_from_environment() -> Starlette:
-    """The app as `feedsmith serve` configures it for uvicorn (one per worker process)."""
-    overrides = json.loads(os.environ.get(ENV_OVERRIDES) or "{}")
-    return create_app(
-        os.environ.get(ENV_SOURCE) or None,
-        os.environ.get(ENV_CONFIG) or None,
-        reload=os.environ.get(ENV_RELOAD, "1") == "1",
-        overrides=overrides or None,
-    )

@@ -62,7 +62,10 @@ def is_not_modified(
 
     RFC 9110 13.2.2: If-None-Match is evaluated first; when present, If-Modified-Since is
     ignored. If-Modified-Since counts only when it is a valid date and the representation has
-    a modification date; HTTP dates have one-second precision.
+    a modification date, and only when it is that very date (to the second: HTTP dates have
+    no finer grain), as nginx's `if_modified_since exact`. A date the server never sent for
+    these bytes (a client's own clock, another replica's time for other bytes) proves nothing
+    about what the client holds, so it gets the full answer; RFC 9110 allows a 200 there.
     """
     if if_none_match is not None:
         return etag_matches(if_none_match, etag)
@@ -71,7 +74,7 @@ def is_not_modified(
     since = parse_http_date(if_modified_since)
     if since is None:
         return False
-    return last_modified.replace(microsecond=0) <= since
+    return since.replace(microsecond=0) == last_modified.replace(microsecond=0)
 
 
 def http_date(when: datetime) -> str:

@@ -25,6 +25,7 @@ h1{font-size:1.6rem}h2{font-size:1.2rem;margin-top:2rem}table{border-collapse:co
 td,th{padding:.3rem .5rem;border-bottom:1px solid #eee;text-align:left;vertical-align:top}
 .n{text-align:right;white-space:nowrap}.muted{color:#666;font-size:.9rem}code{word-break:break-all}
 article{margin:1.5rem 0;padding-bottom:1rem;border-bottom:1px solid #eee}
+.warn{background:#fff4d6;border:1px solid #e0b84c;padding:.6rem .8rem}
 """
 
 
@@ -69,15 +70,25 @@ def index_page(site: Site) -> bytes:
                 for s in formats
             )
             label = escape(name) if name is not None else escape(title)
+            held = len(first.posts)
+            count = f"{held}" if held == first.total else f"{held} of {first.total}"
             rows.append(
-                f"<tr><td>{label}</td><td class=n>{first.total}</td>"
+                f"<tr><td>{label}</td><td class=n>{count}</td>"
                 f"<td class=n>{escape(_when(feed_updated(first, site.index)))}</td><td>{links}</td></tr>"
             )
         sections.append(
-            f"<h2>{labels[kind]}</h2><table><tr><th>feed</th><th class=n>entries</th>"
+            f"<h2>{labels[kind]}</h2><table><tr><th>feed</th><th class=n>entries held</th>"
             f"<th class=n>updated</th><th>formats</th></tr>{''.join(rows)}</table>"
         )
     intro = f"<p class=muted>{escape(config.description)}</p>" if config.description else ""
+    if config.url_is_fallback:
+        intro += (
+            f"<p class=warn><strong>Preview only.</strong> No <code>url</code> is configured, so "
+            f"these feeds link to <code>{escape(config.url)}</code> and their entry ids are built "
+            "on it: once the real url is set, every id changes and every reader shows every "
+            "post again. Set <code>url</code> (or pass <code>--url</code>) before anyone "
+            "subscribes.</p>"
+        )
     body = f"<h1>{escape(title)}</h1>{intro}<p>{len(site.index.posts)} posts in {len(feeds)} feeds.</p>{''.join(sections)}"
     return _page(title, head, body)
 

@@ -13,7 +13,7 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -27,16 +27,16 @@ from feeds.model import MEDIA_TYPES, Entry, FeedSpec, RenderedFeed
 from feeds.pipeline import (
     FeedCache,
     Site,
-    entry_key,
-    feed_key,
     make_entries,
+    output_keys,
     read_site,
     render_feeds,
 )
-from feeds.render import feed_updated, render_opml, rendered
+from feeds.render import render_opml, rendered
 from feeds.websub import publish
 from server import pages
 from server.conditional import http_date
+from server.modified import ModifiedTimes
 
 log = logging.getLogger("feedsmith.serve")
 
@@ -109,20 +109,46 @@ class Representation:
     headers: tuple[tuple[bytes, bytes], ...]  # for 200
     headers_304: tuple[tuple[bytes, bytes], ...]  # the validators and caching headers only
 
+    def at(self, now: float) -> Representation:
+        """As sent at `now`: a Last-Modified still ahead of the clock (a change seen less
+        than a second ago) is sent as `now`, as RFC 9110 8.8.2.1 asks."""
+        if self.last_modified is None or self.last_modified.timestamp() <= now:
+            return self
+        sent = http_date(datetime.fromtimestamp(int(now), UTC)).encode("latin-1")
 
-IMMUTABLE = "public, max-age=31536000, immutable"  # a full RFC 5005 archive never changes
+        def clamp(headers: tuple[tuple[bytes, bytes], ...]) -> tuple[tuple[bytes, bytes], ...]:
+            return tuple((n, sent if n == b"last-modified" else v) for n, v in headers)
+
+        return replace(self, headers=clamp(self.headers), headers_304=clamp(self.headers_304))
+
+
+IMMUTABLE = "max-age=31536000, immutable"  # a full RFC 5005 archive never changes
+# Feeds served on a stand-in address (no `url` configured) must not be kept by any cache.
+NO_STORE = "no-store"
 
 
 def represent(
-    feed: RenderedFeed, coding: str, *, max_age: int, spec: FeedSpec | None = None
+    feed: RenderedFeed,
+    coding: str,
+    *,
+    max_age: int,
+    spec: FeedSpec | None = None,
+    stored: bool = True,
 ) -> Representation:
     """A rendered file as sent with one content coding, with its own strong ETag.
 
     A full archive document is cacheable for a year; a feed with WebSub hubs says so in `Link`.
+    `stored=False`: no cache may keep it. (No `public`: these responses carry no
+    authorisation, so shared caches may store them anyway, RFC 9111 3.)
     """
     body = _compress(feed.body, coding)
     etag = feed.etag if coding == "identity" else f'{feed.etag[:-1]}-{coding}"'
-    caching = IMMUTABLE if spec is not None and spec.immutable else f"public, max-age={max_age}"
+    if not stored:
+        caching = NO_STORE
+    elif spec is not None and spec.immutable:
+        caching = IMMUTABLE
+    else:
+        caching = f"max-age={max_age}"
     common = [
         (b"etag", etag.encode("latin-1")),
         (b"cache-control", caching.encode("latin-1")),
@@ -154,6 +180,8 @@ class Snapshot:
     site: Site
     entries: LRU[str, Entry]
     feeds: FeedCache
+    keys: Mapping[str, str]  # output_keys(site): each file's content key, by path
+    modified: Mapping[str, int]  # when each file's bytes last changed (ModifiedTimes)
     routes: dict[str, FeedSpec] = field(init=False)
     generation: int = 0
     _files: dict[str, RenderedFeed] = field(default_factory=dict)
@@ -186,7 +214,11 @@ class Snapshot:
         if feed is None:
             return None
         prepared = represent(
-            feed, coding, max_age=self.config.cache_max_age, spec=self.routes.get(path)
+            feed,
+            coding,
+            max_age=self.config.cache_max_age,
+            spec=self.routes.get(path),
+            stored=not self.config.url_is_fallback,
         )
         self._variants[(path, coding)] = prepared
         return prepared
@@ -209,38 +241,29 @@ class Snapshot:
         spec = self.routes.get(path)
         if spec is not None:
             bodies, _ = render_feeds(site, [spec], entry_cache=self.entries, feed_cache=self.feeds)
-            body = bodies[spec.path]
-            return rendered(path, body, MEDIA_TYPES[spec.format], feed_updated(spec, site.index))
+            return rendered(path, bodies[spec.path], MEDIA_TYPES[spec.format], self._changed(path))
         if config.opml and path == config.opml:
-            newest = max((p.updated for p in site.index.posts), default=None)
-            return rendered(path, render_opml(site.specs, config), MEDIA_TYPES["opml"], newest)
+            opml = render_opml(site.specs, config)
+            return rendered(path, opml, MEDIA_TYPES["opml"], self._changed(path))
+        # Pages for people carry no Last-Modified: browsers revalidate them by ETag.
         if path == pages.INDEX:
-            return rendered(path, pages.index_page(site), pages.HTML, _newest(site))
+            return rendered(path, pages.index_page(site), pages.HTML, None)
         if path.startswith(pages.PREVIEW):
             target = self.routes.get(path.removeprefix(pages.PREVIEW))
             if target is None:
                 return None
             entries, _ = make_entries(site, target.posts, cache=self.entries)
             body = pages.preview_page(site, target, entries)
-            return rendered(path, body, pages.HTML, feed_updated(target, site.index))
+            return rendered(path, body, pages.HTML, None)
         return None
 
+    def _changed(self, path: str) -> datetime | None:
+        at = self.modified.get(path)
+        return None if at is None else datetime.fromtimestamp(at, UTC)
 
-def feed_keys(site: Site) -> dict[str, str]:
-    """Every feed's content key: equal keys, equal bytes (archive documents included)."""
-    fingerprint = site.config.fingerprint()
-    shown = {i for spec in site.specs for i in spec.posts}
-    keys = {i: entry_key(site.index.posts[i], fingerprint) for i in shown}
-    return {
-        spec.path: feed_key(site, spec, keys, fingerprint) + site.links.version
-        for spec in site.specs
-    }
-
-
-def changed_feeds(old: Site, new: Site) -> list[str]:
-    """URLs of the feeds whose bytes a reload changed: the ones a WebSub hub must hear about."""
-    before, after = feed_keys(old), feed_keys(new)
-    return [spec.url for spec in new.specs if before.get(spec.path) != after[spec.path]]
+    def changed_since(self, old: Snapshot) -> list[str]:
+        """URLs of the feeds whose bytes differ from `old`'s: what a WebSub hub must hear."""
+        return [s.url for s in self.site.specs if old.keys.get(s.path) != self.keys[s.path]]
 
 
 def ping_in_background(hubs: tuple[str, ...], urls: list[str]) -> None:
@@ -254,8 +277,10 @@ def ping_in_background(hubs: tuple[str, ...], urls: list[str]) -> None:
     threading.Thread(target=run, name="websub-ping", daemon=True).start()
 
 
-def _newest(site: Site) -> datetime | None:
-    return max((p.updated for p in site.index.posts), default=None)
+def state_folder(config: Config) -> Path:
+    """Where `serve` keeps what must outlive a restart: the configured `cache_dir`, else a
+    hidden folder in the source (never read as posts, never published by Jekyll)."""
+    return config.cache_dir or config.source / ".feedsmith-cache"
 
 
 class FeedStore:
@@ -278,10 +303,16 @@ class FeedStore:
         size = max(64, 4 * sum(len(s.posts) for s in site.specs))
         self.entries: LRU[str, Entry] = LRU(size)
         self.feeds: FeedCache = LRU(max(64, 2 * len(site.specs)))
-        self.snapshot = Snapshot(site, self.entries, self.feeds)
+        self.modified = ModifiedTimes(state_folder(config))
+        self.snapshot = self._snapshot(site, generation=0)
         self._reload_lock = threading.Lock()
         for problem in site.problems:
             log.warning("%s", problem)
+
+    def _snapshot(self, site: Site, generation: int) -> Snapshot:
+        keys = output_keys(site)
+        modified = self.modified.assign(keys, now=self.clock().timestamp())
+        return Snapshot(site, self.entries, self.feeds, keys, modified, generation=generation)
 
     def reload(self, *, config_changed: bool = False) -> Snapshot:
         """Read the source again (only changed files) and swap in a new snapshot atomically.
@@ -304,21 +335,29 @@ class FeedStore:
             for problem in site.problems:
                 if str(problem) not in before:
                     log.warning("%s", problem)
-            new = Snapshot(site, self.entries, self.feeds, generation=old.generation + 1)
+            new = self._snapshot(site, generation=old.generation + 1)
             self.snapshot = new  # one reference assignment: requests see old or new, never both
             if config.hub:
-                changed = changed_feeds(old.site, new.site)
+                changed = new.changed_since(old)
                 if changed:
                     self.pinger(config.hub, changed)
             return new
 
+    def close(self) -> None:
+        self.modified.close()
+
 
 def store_for(
-    source: Path | None, config_file: Path | None, overrides: Mapping[str, Any] | None = None
+    source: Path | None,
+    config_file: Path | None,
+    overrides: Mapping[str, Any] | None = None,
+    fallback_url: str | None = None,
 ) -> FeedStore:
     """A FeedStore for a source folder and optional config file (what `serve` starts)."""
 
     def load() -> Config:
-        return load_config(source, config_file=config_file, overrides=overrides)
+        return load_config(
+            source, config_file=config_file, overrides=overrides, fallback_url=fallback_url
+        )
 
     return FeedStore(load(), reread_config=load)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import textwrap
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -29,6 +30,15 @@ def corpus() -> Path:
     if not (CORPUS / "finews" / "_posts").is_dir():
         pytest.skip(f"shared corpus not found at {CORPUS} (it ships beside the project in CI)")
     return CORPUS
+
+
+@pytest.fixture(scope="session")
+def served_posts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of posts/ to serve: `serve` keeps its state (when each feed last changed) in
+    the folder it serves, and tests never write into the repository."""
+    copy = tmp_path_factory.mktemp("served") / "posts"
+    shutil.copytree(POSTS, copy)
+    return copy
 
 
 def parse_feed(path: Path) -> Any:

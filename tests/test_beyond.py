@@ -568,11 +568,11 @@ def archive_client(site: Path, archived: Path) -> Iterator[TestClient]:
 def test_served_full_archive_is_cacheable_for_a_year(
     archive_client: TestClient, archived: Path, path: str
 ) -> None:
-    """A full archive page is `Cache-Control: public, max-age=31536000, immutable`."""
+    """A full archive page is `Cache-Control: max-age=31536000, immutable`."""
     response = archive_client.get("/" + quote(path))
     assert response.status_code == 200
     assert response.content == (archived / path).read_bytes()
-    assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert response.headers["cache-control"] == "max-age=31536000, immutable"
 
 
 @pytest.mark.parametrize(
@@ -584,7 +584,7 @@ def test_served_partial_archive_has_the_normal_max_age(
     """The newest, not yet full page may still change: the usual `max-age`."""
     response = archive_client.get("/" + quote(path))
     assert response.status_code == 200
-    assert response.headers["cache-control"] == "public, max-age=300"
+    assert response.headers["cache-control"] == "max-age=300"
 
 
 def test_archives_are_not_listed_in_the_opml(archived: Path) -> None:

@@ -397,7 +397,10 @@ FIELDS: dict[str, Change] = {
     "tag": lambda p, e: (replace(p, tags=(BAD,)), e),
     "category": lambda p, e: (replace(p, categories=(BAD,)), e),
     "author_name": lambda p, e: (replace(p, authors=(Author(name=BAD),)), e),
-    "author_email": lambda p, e: (replace(p, authors=(Author(name="Ann", email=f"{BAD}@x.org"),)), e),
+    "author_email": lambda p, e: (
+        replace(p, authors=(Author(name="Ann", email=f"{BAD}@x.org"),)),
+        e,
+    ),
 }
 
 

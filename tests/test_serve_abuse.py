@@ -33,8 +33,6 @@ from urllib.parse import urlsplit
 import pytest
 from lxml import etree
 
-from tests.conftest import POSTS
-
 START_TIMEOUT = 30.0
 ANSWER_TIMEOUT = 10.0  # seconds a raw exchange may take before it counts as a hang
 PROMPT_TIMEOUT = 3.0  # seconds a normal client waits while slow clients hold connections
@@ -89,7 +87,7 @@ def get(
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def server(tmp_path_factory: pytest.TempPathFactory, served_posts: Path) -> Iterator[Server]:
     """`feedsmith serve` of the bundled posts; stopped with SIGINT, it must exit 0 cleanly."""
     port = free_port()
     log = tmp_path_factory.mktemp("serve-abuse") / "server.log"
@@ -100,7 +98,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
                 "-m",
                 "feeds",
                 "serve",
-                str(POSTS),
+                str(served_posts),
                 "--host",
                 "127.0.0.1",
                 "--port",

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
+import re
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -16,6 +20,7 @@ from email.message import Message
 from pathlib import Path
 
 import feedparser
+import pytest
 
 from tests.conftest import POSTS
 
@@ -40,50 +45,62 @@ def fetch(url: str, headers: dict[str, str] | None = None) -> tuple[int, Message
 
 
 @contextmanager
-def serving(source: Path, *extra: str) -> Iterator[str]:
-    """`feedsmith serve SOURCE` on a free port; yields its base URL; stops it with SIGINT."""
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "feeds",
-            "serve",
-            str(source),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            *extra,
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            try:
-                if fetch(f"{base}/healthz")[0] == 200:
-                    break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                output = process.stdout.read().decode() if process.stdout else ""
-                raise AssertionError(f"server did not start: {output}")
-            time.sleep(0.1)
-        yield base
-    finally:
-        process.send_signal(signal.SIGINT)
+def serving(
+    source: Path, *extra: str, port: int | None = None, log: Path | None = None
+) -> Iterator[str]:
+    """`feedsmith serve SOURCE` on a free port (or `port`); yields its base URL; stops it
+    with SIGINT. Its output (the access log among it) goes to `log`, else a temporary file:
+    never a pipe, which a server writing a line per request would fill and block on."""
+    port = port or free_port()
+    with contextlib.ExitStack() as stack:
+        output = (
+            stack.enter_context(log.open("w+b"))
+            if log is not None
+            else stack.enter_context(tempfile.TemporaryFile())
+        )
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "feeds",
+                "serve",
+                str(source),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                *extra,
+            ],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+
+        def printed() -> str:
+            output.flush()
+            output.seek(0)
+            return output.read().decode("utf-8", "replace")
+
+        base = f"http://127.0.0.1:{port}"
         try:
-            code = process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            raise
-        output = process.stdout.read().decode() if process.stdout else ""
-        if process.stdout:
-            process.stdout.close()
-        assert code == 0, output
+            deadline = time.monotonic() + START_TIMEOUT
+            while True:
+                try:
+                    if fetch(f"{base}/healthz")[0] == 200:
+                        break
+                except OSError:
+                    pass
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError(f"server did not start: {printed()}")
+                time.sleep(0.1)
+            yield base
+        finally:
+            process.send_signal(signal.SIGINT)
+            try:
+                code = process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                raise
+            assert code == 0, printed()
 
 
 def wait_for(check: object, timeout: float = 5.0) -> float:
@@ -130,11 +147,12 @@ def test_real_server_serves_feeds_reloads_posts_and_stops_cleanly(tmp_path: Path
 
 
 def test_two_servers_started_separately_agree_on_bytes_and_etags(tmp_path: Path) -> None:
-    """Deterministic output: replicas need no shared state to give the same ETags."""
+    """Deterministic output: replicas (each with its own copy) give the same ETags."""
     paths = ["/feed.xml", "/feed.rss", "/feed/emnews.xml", "/feeds.opml"]
     seen = []
-    for _ in range(2):
-        with serving(POSTS, "--no-reload") as base:
+    for replica in ("a", "b"):
+        shutil.copytree(POSTS, tmp_path / replica)
+        with serving(tmp_path / replica, "--no-reload") as base:
             seen.append(
                 {
                     path: (
@@ -148,9 +166,9 @@ def test_two_servers_started_separately_agree_on_bytes_and_etags(tmp_path: Path)
     assert seen[0] == seen[1]
 
 
-def test_workers_answer_with_identical_bytes(tmp_path: Path) -> None:
+def test_workers_answer_with_identical_bytes(served_posts: Path) -> None:
     """With --workers 2 every answer carries the same ETag, whichever worker gives it."""
-    with serving(POSTS, "--workers", "2", "--no-reload") as base:
+    with serving(served_posts, "--workers", "2", "--no-reload") as base:
         etags = {fetch(f"{base}/feed.xml")[1]["ETag"] for _ in range(20)}
         assert len(etags) == 1
 
@@ -182,7 +200,7 @@ def test_serve_refuses_a_bad_configuration_with_exit_2(tmp_path: Path) -> None:
     assert "posts_limt: unknown key" in result.stderr
 
 
-def test_get_answers_one_request_without_a_port(tmp_path: Path) -> None:
+def test_get_answers_one_request_without_a_port(tmp_path: Path, served_posts: Path) -> None:
     """`feedsmith serve --get /feed.xml` prints exactly what `build` writes."""
     from feeds.config import load_config
     from feeds.pipeline import build
@@ -190,7 +208,7 @@ def test_get_answers_one_request_without_a_port(tmp_path: Path) -> None:
     out = tmp_path / "out"
     build(load_config(POSTS, output=out))
     result = subprocess.run(
-        [sys.executable, "-m", "feeds", "serve", str(POSTS), "--get", "/feed.rss"],
+        [sys.executable, "-m", "feeds", "serve", str(served_posts), "--get", "/feed.rss"],
         capture_output=True,
         timeout=60,
         check=False,
@@ -198,3 +216,101 @@ def test_get_answers_one_request_without_a_port(tmp_path: Path) -> None:
     assert result.returncode == 0
     assert result.stdout == (out / "feed.rss").read_bytes()
     assert b"HTTP 200" in result.stderr
+
+
+def _request(base: str, path: str, headers: dict[str, str]) -> int:
+    return fetch(f"{base}{path}", headers)[0]
+
+
+def _access_lines(log: Path) -> list[str]:
+    """The access log lines of a server's output, but for the test's own /healthz polls."""
+    lines = log.read_text(encoding="utf-8").splitlines()
+    return [line for line in lines if '"/' in line and '"/healthz"' not in line]
+
+
+def test_access_log_has_a_line_per_request_with_what_it_was(
+    tmp_path: Path, served_posts: Path
+) -> None:
+    """Time, client, method, path, status, bytes, duration, user agent, and a 304 marked;
+    what the client sent (quotes, backslashes, non-ASCII) escaped onto one line."""
+    log = tmp_path / "serve.log"
+    with serving(served_posts, "--no-reload", log=log) as base:
+        status, headers, body = fetch(f"{base}/feed.xml", {"User-Agent": 'probe/1 "x" \\\\'})
+        assert status == 200
+        assert _request(base, "/feed.xml", {"If-None-Match": headers["ETag"]}) == 304
+        assert _request(base, "/nothing%0a-here", {"User-Agent": "caf\u00e9\tx"}) == 404
+    lines = _access_lines(log)
+    assert len(lines) == 3, lines
+    first, second, third = lines
+    assert re.fullmatch(
+        r'\S+Z 127\.0\.0\.1 GET "/feed\.xml" 200 '
+        + str(len(body))
+        + r' [\d.]+ms "probe/1 \\"x\\" \\\\\\\\"',
+        first,
+    ), first
+    assert second.endswith(" not-modified") and " 304 0 " in second
+    assert '"/nothing%0a-here" 404' in third and '"caf\u00e9\\tx"' in third
+
+
+def test_access_log_in_json_and_off(tmp_path: Path, served_posts: Path) -> None:
+    """`--log-format json`: one JSON object per request; `--no-access-log`: none at all."""
+    log = tmp_path / "json.log"
+    with serving(served_posts, "--no-reload", "--log-format", "json", log=log) as base:
+        assert _request(base, "/feed.rss", {"User-Agent": "probe"}) == 200
+    records = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    access = [r for r in records if "status" in r and r["path"] != "/healthz"]
+    assert [(r["method"], r["path"], r["status"], r["user_agent"]) for r in access] == [
+        ("GET", "/feed.rss", 200, "probe")
+    ]
+    assert all({"time", "client", "bytes", "duration_ms", "not_modified"} <= set(r) for r in access)
+    assert all("message" in r for r in records if "status" not in r)  # the server's own lines
+    quiet = tmp_path / "quiet.log"
+    with serving(served_posts, "--no-reload", "--no-access-log", log=quiet) as base:
+        assert _request(base, "/feed.rss", {}) == 200
+    assert not _access_lines(quiet)
+
+
+@pytest.mark.parametrize(
+    ("trusted", "logged"),
+    [("127.0.0.1", "203.0.113.7"), ("10.9.9.9", "127.0.0.1")],
+    ids=["from-a-trusted-proxy", "from-anyone-else"],
+)
+def test_forwarded_for_is_believed_only_from_trusted_proxies(
+    tmp_path: Path, served_posts: Path, trusted: str, logged: str
+) -> None:
+    log = tmp_path / "serve.log"
+    extra = ("--no-reload", "--forwarded-allow-ips", trusted)
+    with serving(served_posts, *extra, log=log) as base:
+        assert _request(base, "/feed.xml", {"X-Forwarded-For": "203.0.113.7"}) == 200
+    line = next(line for line in _access_lines(log) if '"/feed.xml"' in line)
+    assert line.split(" ")[1] == logged
+
+
+def test_serve_without_url_is_a_preview_said_loudly_and_kept_from_caches(tmp_path: Path) -> None:
+    """No url: a warning when it starts, a banner on `/`, and feeds no cache may keep."""
+    source = tmp_path / "plain"
+    source.mkdir()
+    (source / "2024-01-02-hello.md").write_text("---\ntitle: Hello\n---\nHi\n", encoding="utf-8")
+    log = tmp_path / "serve.log"
+    with serving(source, "--no-reload", log=log) as base:
+        status, headers, _ = fetch(f"{base}/feed.xml")
+        assert status == 200 and headers["Cache-Control"] == "no-store"
+        page = fetch(f"{base}/")[2].decode("utf-8")
+        assert "Preview only." in page and f"{base}" in page
+    assert "no url is configured" in log.read_text(encoding="utf-8")
+
+
+def test_serve_without_url_on_a_public_address_is_refused(tmp_path: Path) -> None:
+    """Binding anything but loopback without a url would publish throw-away ids: exit 2."""
+    source = tmp_path / "plain"
+    source.mkdir()
+    (source / "2024-01-02-hello.md").write_text("---\ntitle: Hello\n---\nHi\n", encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "feeds", "serve", str(source), "--host", "0.0.0.0"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "url: not set" in result.stderr and "0.0.0.0" in result.stderr

@@ -1,0 +1,82 @@
+"""`feedsmith serve`: hand the options to uvicorn's worker processes and start it.
+
+Each worker builds its own app from the environment (`app_from_environment`), so the options
+travel as environment variables; this module is the only one that knows their names.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from starlette.types import ASGIApp
+
+from server.access import AccessLog, LogFormat, log_config
+
+_ENV = "FEEDSMITH_SERVE"  # one JSON object: the options every worker needs
+
+
+@dataclass(frozen=True, slots=True)
+class ServeOptions:
+    """What `feedsmith serve` was asked for."""
+
+    source: Path | None
+    config_file: Path | None
+    overrides: Mapping[str, Any]
+    fallback_url: str | None  # the server's own address, used when no url is configured
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    reload: bool = True
+    limit_concurrency: int | None = None
+    access_log: bool = True
+    log_format: LogFormat = "text"
+    forwarded_allow_ips: str = "127.0.0.1"
+
+
+def run(options: ServeOptions) -> None:
+    """Serve until interrupted (uvicorn handles SIGINT and SIGTERM)."""
+    import uvicorn  # noqa: PLC0415 - the server is the outermost layer, loaded only to serve
+
+    os.environ[_ENV] = json.dumps(
+        {
+            "source": str(options.source) if options.source else None,
+            "config": str(options.config_file) if options.config_file else None,
+            "overrides": dict(options.overrides),
+            "fallback_url": options.fallback_url,
+            "reload": options.reload,
+            "access_log": options.access_log,
+        }
+    )
+    uvicorn.run(
+        "server.run:app_from_environment",
+        factory=True,
+        host=options.host,
+        port=options.port,
+        workers=options.workers,
+        limit_concurrency=options.limit_concurrency,
+        log_config=log_config(options.log_format, access=options.access_log),
+        access_log=False,  # ours (server.access) says more, and escapes what clients send
+        proxy_headers=True,
+        forwarded_allow_ips=options.forwarded_allow_ips,
+        server_header=False,
+    )
+
+
+def app_from_environment() -> ASGIApp:
+    """The app as `feedsmith serve` configures it for uvicorn (one per worker process)."""
+    from server.app import create_app  # noqa: PLC0415 - loaded in the worker, not by the CLI
+
+    given = json.loads(os.environ.get(_ENV) or "{}")
+    app = create_app(
+        given.get("source"),
+        given.get("config"),
+        reload=bool(given.get("reload", True)),
+        overrides=given.get("overrides") or None,
+        fallback_url=given.get("fallback_url"),
+    )
+    return AccessLog(app) if given.get("access_log", True) else app
