@@ -146,7 +146,7 @@ def feedsmith_argv(archive: Path, out: Path) -> list[str]:
     return [
         sys.executable,
         "-m",
-        "feeds",
+        "feedsmith",
         "build",
         str(archive),
         "-o",
@@ -187,7 +187,7 @@ def measure_serve(archive: Path, paths: list[str]) -> dict[str, float]:
     port = free_port()
     started = time.perf_counter()
     process = subprocess.Popen(
-        [sys.executable, "-m", "feeds", "serve", str(archive), "--port", str(port), "--no-reload"],
+        [sys.executable, "-m", "feedsmith", "serve", str(archive), "--port", str(port), "--no-reload"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         cwd=ROOT,

@@ -1,5 +1,5 @@
 """`python -m feeds` is the `feedsmith` command."""
 
-from feeds.cli import main
+from feedsmith.cli import main
 
 raise SystemExit(main())

@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 
 import zstandard
 
-from feeds import __version__
+from feedsmith import __version__
 
 V = TypeVar("V")
 SCHEMA = 5  # zstd-compressed pickles; raised when what is stored changes (5: every author)

@@ -22,8 +22,8 @@ import nh3
 from lxml import etree
 from lxml.cssselect import CSSSelector
 
-from feeds.config import CleanRules
-from feeds.text import URL_SCHEMES, absolute_url, plain_text, truncate, xml_safe
+from feedsmith.config import CleanRules
+from feedsmith.text import URL_SCHEMES, absolute_url, plain_text, truncate, xml_safe
 
 _BLOCKS = (
     "p",

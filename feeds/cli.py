@@ -16,12 +16,12 @@ from typing import Any, TextIO
 
 import yaml
 
-from feeds import __version__
-from feeds.config import DEFAULT_OUTPUT, DEFAULT_SOURCE, load_config
-from feeds.errors import ConfigError, FeedsError
-from feeds.model import BuildReport
-from feeds.pipeline import build, read_site
-from feeds.render import render_links
+from feedsmith import __version__
+from feedsmith.config import DEFAULT_OUTPUT, DEFAULT_SOURCE, load_config
+from feedsmith.errors import ConfigError, FeedsError
+from feedsmith.model import BuildReport
+from feedsmith.pipeline import build, read_site
+from feedsmith.render import render_links
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
@@ -287,7 +287,7 @@ def _ping(
     if not hubs:
         err.write("feedsmith: --ping: no hub configured (set `hub`)\n")
         return
-    from feeds.websub import publish  # noqa: PLC0415 - the HTTP client loads only for --ping
+    from feedsmith.websub import publish  # noqa: PLC0415 - the HTTP client loads only for --ping
 
     failures = publish(hubs, urls)
     for problem in failures:
@@ -340,7 +340,7 @@ def _serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         )
     if args.get is not None:
         return _get_once(args, overrides, own, out, err)
-    from server.run import ServeOptions, run  # noqa: PLC0415 - loaded only to serve
+    from feedsmith.server.run import ServeOptions, run  # noqa: PLC0415 - loaded only to serve
 
     if config.url_is_fallback:
         err.write(
@@ -370,8 +370,8 @@ def _get_once(
     args: argparse.Namespace, overrides: dict[str, Any], own: str, out: TextIO, err: TextIO
 ) -> int:
     """`serve --get PATH`: one in-process request through the real app, no port opened."""
-    from server.app import create_app  # noqa: PLC0415 - see _serve
-    from server.asgi import request_once  # noqa: PLC0415
+    from feedsmith.server.app import create_app  # noqa: PLC0415 - see _serve
+    from feedsmith.server.asgi import request_once  # noqa: PLC0415
 
     app = create_app(args.source, args.config, reload=False, overrides=overrides, fallback_url=own)
     status, headers, body = request_once(app, "GET", args.get)

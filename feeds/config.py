@@ -24,9 +24,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import cssselect
 import yaml
 
-from feeds import __version__
-from feeds.errors import ConfigError
-from feeds.model import FORMATS, Author, Format
+from feedsmith import __version__
+from feedsmith.errors import ConfigError
+from feedsmith.model import FORMATS, Author, Format
 
 PERMALINK_STYLES: Mapping[str, str] = {
     "none": "/:categories/:title:output_ext",

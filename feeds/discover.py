@@ -13,7 +13,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from feeds.model import NO_STAMP, Problem, SourceFile, stamp_of
+from feedsmith.model import NO_STAMP, Problem, SourceFile, stamp_of
 
 POST_SUFFIXES = frozenset({".md", ".markdown", ".mkdown", ".mkdn", ".mkd", ".html", ".htm"})
 _SKIP_DIRS = frozenset(

@@ -8,13 +8,13 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from feeds.clean import clean_html, summarize
-from feeds.config import Config
-from feeds.errors import PostError
-from feeds.markup import LINK_TAGS, render_liquid, to_html
-from feeds.model import Entry, Globals, Post, Problem
-from feeds.parse import read_source
-from feeds.text import truncate
+from feedsmith.clean import clean_html, summarize
+from feedsmith.config import Config
+from feedsmith.errors import PostError
+from feedsmith.markup import LINK_TAGS, render_liquid, to_html
+from feedsmith.model import Entry, Globals, Post, Problem
+from feedsmith.parse import read_source
+from feedsmith.text import truncate
 
 TITLE_LENGTH = 60
 

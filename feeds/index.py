@@ -12,9 +12,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from types import MappingProxyType
 
-from feeds import names, permalink
-from feeds.config import Config, FeedGroup, FeedOverride
-from feeds.model import FeedKind, FeedSpec, Format, Index, Post, Problem
+from feedsmith import names, permalink
+from feedsmith.config import Config, FeedGroup, FeedOverride
+from feedsmith.model import FeedKind, FeedSpec, Format, Index, Post, Problem
 
 EXTENSIONS: dict[Format, str] = {"atom": ".xml", "rss": ".rss", "json": ".json"}
 ARCHIVE_FORMATS: tuple[Format, ...] = (

@@ -23,8 +23,8 @@ from markdown_it import MarkdownIt
 from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
-from feeds import permalink
-from feeds.model import Globals, Markup
+from feedsmith import permalink
+from feedsmith.model import Globals, Markup
 
 _RAW = re.compile(r"({%-?\s*raw\s*-?%}.*?{%-?\s*endraw\s*-?%})", re.DOTALL)
 _TAG = re.compile(r"{%-?\s*(\w*)(.*?)-?%}", re.DOTALL)

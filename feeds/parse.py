@@ -24,11 +24,11 @@ import dateutil.parser
 import yaml
 from frontmatter.default_handlers import YAMLHandler
 
-from feeds import permalink
-from feeds.config import Config
-from feeds.errors import PostError
-from feeds.model import Author, Markup, Post, Problem, SourceFile
-from feeds.text import URL_SCHEMES, absolute_url, plain_text, xml_safe
+from feedsmith import permalink
+from feedsmith.config import Config
+from feedsmith.errors import PostError
+from feedsmith.model import Author, Markup, Post, Problem, SourceFile
+from feedsmith.text import URL_SCHEMES, absolute_url, plain_text, xml_safe
 
 _MARKDOWN = frozenset({".md", ".markdown", ".mkdown", ".mkdn", ".mkd"})
 _FRONT_MATTER = re.compile(

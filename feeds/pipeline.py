@@ -17,12 +17,12 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from feeds.cache import Cache, encode
-from feeds.config import Config
-from feeds.discover import discover
-from feeds.errors import OutputError, PostError
-from feeds.index import build_index, feed_specs
-from feeds.model import (
+from feedsmith.cache import Cache, encode
+from feedsmith.config import Config
+from feedsmith.discover import discover
+from feedsmith.errors import OutputError, PostError
+from feedsmith.index import build_index, feed_specs
+from feedsmith.model import (
     MEDIA_TYPES,
     NO_STAMP,
     BuildReport,
@@ -41,9 +41,9 @@ from feeds.model import (
     links_version,
     stamp_of,
 )
-from feeds.parallel import MIN_ITEMS, pmap
-from feeds.parse import content_digest, parse_post
-from feeds.render import (
+from feedsmith.parallel import MIN_ITEMS, pmap
+from feedsmith.parse import content_digest, parse_post
+from feedsmith.render import (
     entry_fragments,
     etag_of,
     feed_updated,
@@ -52,7 +52,7 @@ from feeds.render import (
     render_opml,
     rendered,
 )
-from feeds.write import (
+from feedsmith.write import (
     WriteResult,
     differences,
     locked,
@@ -124,8 +124,8 @@ def _read_one(context: tuple[Config, datetime, int, str], file: SourceFile) -> F
 
 def _warm_renderer() -> None:
     """Load the entry stage (Liquid, Markdown, the cleaner) and build its Markdown parser."""
-    from feeds.entry import make_entry  # noqa: F401, PLC0415
-    from feeds.markup import to_html  # noqa: PLC0415
+    from feedsmith.entry import make_entry  # noqa: F401, PLC0415
+    from feedsmith.markup import to_html  # noqa: PLC0415
 
     to_html("*a* [b](c)\n", "markdown")
 
@@ -292,7 +292,7 @@ def feed_key(site: Site, spec: FeedSpec, keys: Mapping[int, str], fingerprint: s
 
 
 def _entry_one(context: tuple[Config, Globals], post: Post) -> tuple[Entry, Problem | None]:
-    from feeds.entry import make_entry  # noqa: PLC0415 - Liquid, Markdown and the cleaner load only when an entry is rendered
+    from feedsmith.entry import make_entry  # noqa: PLC0415 - Liquid, Markdown and the cleaner load only when an entry is rendered
 
     config, globals_ = context
     try:

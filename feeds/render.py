@@ -31,10 +31,10 @@ from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
-from feeds import __version__
-from feeds.config import Config
-from feeds.model import MEDIA_TYPES, Author, Entry, FeedSpec, Format, Index, Post, RenderedFeed
-from feeds.text import xml_safe
+from feedsmith import __version__
+from feedsmith.config import Config
+from feedsmith.model import MEDIA_TYPES, Author, Entry, FeedSpec, Format, Index, Post, RenderedFeed
+from feedsmith.text import xml_safe
 
 GENERATOR_URI = "https://pypi.org/project/feedsmith/"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

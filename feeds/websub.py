@@ -12,8 +12,8 @@ import urllib.request
 from collections.abc import Sequence
 from urllib.parse import urlencode
 
-from feeds import __version__
-from feeds.model import Problem
+from feedsmith import __version__
+from feedsmith.model import Problem
 
 TIMEOUT = 10.0
 

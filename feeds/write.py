@@ -18,8 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from feeds import __version__
-from feeds.errors import OutputError
+from feedsmith import __version__
+from feedsmith.errors import OutputError
 
 MANIFEST = ".feedsmith-manifest.json"
 # Two threads overlap the waits on a slow disk; more only spin on the folder's lock in the

@@ -123,12 +123,12 @@ def log_config(log_format: LogFormat, *, access: bool) -> dict[str, Any]:
     """logging.config.dictConfig settings for `serve` (uvicorn applies them in every worker):
     the access log on standard output, everything else on standard error."""
     formatter = (
-        {"()": "server.access.JsonFormatter"}
+        {"()": "feedsmith.server.access.JsonFormatter"}
         if log_format == "json"
         else {"format": "%(levelname)s:  %(message)s"}
     )
     plain = (
-        {"()": "server.access.JsonFormatter"} if log_format == "json" else {"format": "%(message)s"}
+        {"()": "feedsmith.server.access.JsonFormatter"} if log_format == "json" else {"format": "%(message)s"}
     )
     return {
         "version": 1,

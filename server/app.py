@@ -27,10 +27,10 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from feeds.config import Config
-from feeds.discover import POST_SUFFIXES
-from server.conditional import choose_coding, is_not_modified
-from server.store import FeedStore, store_for
+from feedsmith.config import Config
+from feedsmith.discover import POST_SUFFIXES
+from feedsmith.server.conditional import choose_coding, is_not_modified
+from feedsmith.server.store import FeedStore, store_for
 
 log = logging.getLogger("feedsmith.serve")
 

@@ -11,9 +11,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from html import escape
 
-from feeds.model import MEDIA_TYPES, Entry, FeedSpec
-from feeds.pipeline import Site
-from feeds.render import feed_updated
+from feedsmith.model import MEDIA_TYPES, Entry, FeedSpec
+from feedsmith.pipeline import Site
+from feedsmith.render import feed_updated
 
 INDEX = ""  # the path of the list of feeds: `/`
 PREVIEW = "preview/"  # `/preview/feed.xml` shows feed.xml for people

@@ -15,7 +15,7 @@ from typing import Any
 
 from starlette.types import ASGIApp
 
-from server.access import AccessLog, LogFormat, log_config
+from feedsmith.server.access import AccessLog, LogFormat, log_config
 
 _ENV = "FEEDSMITH_SERVE"  # one JSON object: the options every worker needs
 
@@ -53,7 +53,7 @@ def run(options: ServeOptions) -> None:
         }
     )
     uvicorn.run(
-        "server.run:app_from_environment",
+        "feedsmith.server.run:app_from_environment",
         factory=True,
         host=options.host,
         port=options.port,
@@ -69,7 +69,7 @@ def run(options: ServeOptions) -> None:
 
 def app_from_environment() -> ASGIApp:
     """The app as `feedsmith serve` configures it for uvicorn (one per worker process)."""
-    from server.app import create_app  # noqa: PLC0415 - loaded in the worker, not by the CLI
+    from feedsmith.server.app import create_app  # noqa: PLC0415 - loaded in the worker, not by the CLI
 
     given = json.loads(os.environ.get(_ENV) or "{}")
     app = create_app(

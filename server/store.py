@@ -21,10 +21,10 @@ from typing import Any, TypeVar
 import brotli  # type: ignore[import-untyped]
 import zstandard
 
-from feeds.config import Config, load_config
-from feeds.errors import FeedsError
-from feeds.model import MEDIA_TYPES, Entry, FeedSpec, RenderedFeed
-from feeds.pipeline import (
+from feedsmith.config import Config, load_config
+from feedsmith.errors import FeedsError
+from feedsmith.model import MEDIA_TYPES, Entry, FeedSpec, RenderedFeed
+from feedsmith.pipeline import (
     FeedCache,
     Site,
     make_entries,
@@ -32,11 +32,11 @@ from feeds.pipeline import (
     read_site,
     render_feeds,
 )
-from feeds.render import render_opml, rendered
-from feeds.websub import publish
-from server import pages
-from server.conditional import http_date
-from server.modified import ModifiedTimes
+from feedsmith.render import render_opml, rendered
+from feedsmith.websub import publish
+from feedsmith.server import pages
+from feedsmith.server.conditional import http_date
+from feedsmith.server.modified import ModifiedTimes
 
 log = logging.getLogger("feedsmith.serve")
 
@@ -297,7 +297,7 @@ class FeedStore:
         self.clock = clock
         self.pinger = pinger or ping_in_background
         self.reread_config = reread_config
-        import feeds.entry  # noqa: F401, PLC0415 - loaded now so no first request pays for it
+        import feedsmith.entry  # noqa: F401, PLC0415 - loaded now so no first request pays for it
 
         site = read_site(config, now=clock())
         size = max(64, 4 * sum(len(s.posts) for s in site.specs))

@@ -12,9 +12,9 @@ from typing import Any
 import feedparser
 import pytest
 
-from feeds.config import Config, load_config
-from feeds.model import BuildReport
-from feeds.pipeline import build
+from feedsmith.config import Config, load_config
+from feedsmith.model import BuildReport
+from feedsmith.pipeline import build
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTS = ROOT / "posts"

@@ -29,12 +29,12 @@ from bs4 import BeautifulSoup
 from lxml import etree
 from starlette.testclient import TestClient
 
-from feeds.cli import main
-from feeds.config import load_config
-from feeds.errors import ConfigError
-from feeds.pipeline import build
-from server.app import create_app
-from server.store import FeedStore
+from feedsmith.cli import main
+from feedsmith.config import load_config
+from feedsmith.errors import ConfigError
+from feedsmith.pipeline import build
+from feedsmith.server.app import create_app
+from feedsmith.server.store import FeedStore
 from tests.conftest import NOW, SITE_TOML, BuildFn, parse_feed, write_post
 
 BASE = "https://example.org/"
@@ -680,7 +680,7 @@ def feeds_of_post_a() -> set[str]:
 
 def build_and_ping(site: Path, out: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "feeds", "build", str(site), "-o", str(out), "--ping"],
+        [sys.executable, "-m", "feedsmith", "build", str(site), "-o", str(out), "--ping"],
         capture_output=True,
         text=True,
         timeout=120,

@@ -16,7 +16,7 @@ from tests.conftest import POSTS, parse_feed, write_post
 def feedsmith(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     """Run the installed command the way a user or a CI job does."""
     return subprocess.run(
-        [sys.executable, "-m", "feeds", *map(str, args)],
+        [sys.executable, "-m", "feedsmith", *map(str, args)],
         capture_output=True,
         text=True,
         cwd=cwd,
@@ -221,9 +221,9 @@ def test_interrupted_write_keeps_previous_feed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """If writing fails midway, every feed of the last good build is still there and complete."""
-    from feeds import write
-    from feeds.config import load_config
-    from feeds.pipeline import build
+    from feedsmith import write
+    from feedsmith.config import load_config
+    from feedsmith.pipeline import build
 
     out = tmp_path / "_site"
     build(load_config(POSTS, output=out))

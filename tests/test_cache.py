@@ -24,17 +24,17 @@ from typing import Any
 import pytest
 import yaml
 
-import feeds
-import feeds.cache
-import feeds.config
-import feeds.entry
-import feeds.render
-import feeds.write
-from feeds import pipeline
-from feeds.config import Config, load_config
-from feeds.entry import make_entry
-from feeds.model import BuildReport, SourceFile, stamp_of
-from feeds.parse import parse_post
+import feedsmith
+import feedsmith.cache
+import feedsmith.config
+import feedsmith.entry
+import feedsmith.render
+import feedsmith.write
+from feedsmith import pipeline
+from feedsmith.config import Config, load_config
+from feedsmith.entry import make_entry
+from feedsmith.model import BuildReport, SourceFile, stamp_of
+from feedsmith.parse import parse_post
 from tests.conftest import NOW
 
 POSTS = 96  # posts 0..95, one every three days of 2025: post 95 is the newest
@@ -250,7 +250,7 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> Calls:
         return make_entry(post, config, site)
 
     monkeypatch.setattr(pipeline, "parse_post", parse_spy)
-    monkeypatch.setattr(feeds.entry, "make_entry", entry_spy)  # pipeline imports it when needed
+    monkeypatch.setattr(feedsmith.entry, "make_entry", entry_spy)  # pipeline imports it when needed
     return seen
 
 
@@ -489,7 +489,7 @@ def test_cache_of_another_feedsmith_version_gives_a_cold_builds_output(
 ) -> None:
     """A cache written by another version is not reused: output carries this version's bytes."""
     with monkeypatch.context() as other:
-        for module in (feeds, feeds.cache, feeds.config, feeds.render, feeds.write):
+        for module in (feedsmith, feedsmith.cache, feedsmith.config, feedsmith.render, feedsmith.write):
             other.setattr(module, "__version__", "0.0.9")
         shutil.rmtree(archive.out)
         archive.build()
@@ -519,7 +519,7 @@ def test_another_copy_of_a_rendering_library_starts_the_cache_over(
     library.mkdir(parents=True)
     (library / "__init__.py").write_text("VERSION = 1\n", encoding="utf-8")
     monkeypatch.syspath_prepend(str(library.parent))
-    monkeypatch.setattr(feeds.cache, "RENDERERS", (*feeds.cache.RENDERERS, library.name))
+    monkeypatch.setattr(feedsmith.cache, "RENDERERS", (*feedsmith.cache.RENDERERS, library.name))
     archive.build()
     calls.clear()
     archive.build()

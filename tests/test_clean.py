@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from feeds.clean import (
+from feedsmith.clean import (
     CLEANERS,
     Cleaned,
     Context,
@@ -37,7 +37,7 @@ from feeds.clean import (
     take_source_link,
     unwrap_stock_widgets,
 )
-from feeds.config import BUILTIN_RULES, CleanRules
+from feedsmith.config import BUILTIN_RULES, CleanRules
 
 BASE = "https://finews.withounder.com/emnews/2022/01/26/202201262261402514"
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from server.conditional import (
+from feedsmith.server.conditional import (
     CODINGS,
     MAX_ETAGS,
     MAX_VALIDATOR,

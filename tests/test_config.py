@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from feeds.config import (
+from feedsmith.config import (
     BUILTIN_RULES,
     PERMALINK_STYLES,
     CleanRules,
@@ -23,8 +23,8 @@ from feeds.config import (
     load_config,
     settings_reference,
 )
-from feeds.errors import ConfigError
-from feeds.model import Author
+from feedsmith.errors import ConfigError
+from feedsmith.model import Author
 from tests.conftest import ROOT
 
 

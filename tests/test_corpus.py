@@ -24,8 +24,8 @@ def jekyll_golden(site: str) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def finews(tmp_path_factory: pytest.TempPathFactory) -> tuple[object, Path]:
-    from feeds.config import load_config
-    from feeds.pipeline import build
+    from feedsmith.config import load_config
+    from feedsmith.pipeline import build
     from tests.conftest import CORPUS
 
     if not (CORPUS / "finews").is_dir():
@@ -142,8 +142,8 @@ def test_summary_is_the_lead_paragraph_in_plain_text(finews: tuple[object, Path]
 
 @pytest.fixture(scope="module")
 def jekyll_docs(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from feeds.config import load_config
-    from feeds.pipeline import build
+    from feedsmith.config import load_config
+    from feedsmith.pipeline import build
     from tests.conftest import CORPUS
 
     if not (CORPUS / "jekyll-docs").is_dir():

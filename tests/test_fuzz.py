@@ -3,7 +3,7 @@
 Each example writes a small folder of 1-4 posts (front matter from random YAML values under the
 keys feedsmith reads, bodies mixing Markdown, HTML, Liquid, hostile markup and random text,
 file names valid or not, in UTF-8, UTF-8 with BOM or UTF-16, with LF, CRLF or CR line ends)
-and builds it through `feeds.pipeline.build`, as the library user and the CLI do.
+and builds it through `feedsmith.build`, as the library user and the CLI do.
 
 By default each property tries 40 examples, enough for every run of the suite. To search
 longer, say before a release or after touching parse/markup/clean:
@@ -35,9 +35,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from feeds.config import load_config
-from feeds.model import BuildReport, Problem
-from feeds.pipeline import build
+from feedsmith.config import load_config
+from feedsmith.model import BuildReport, Problem
+from feedsmith.pipeline import build
 from tests.conftest import NOW
 
 FUZZ = settings(

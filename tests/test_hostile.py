@@ -129,7 +129,7 @@ _INVISIBLE = re.compile(r"[\x00-\x20\x7f-\x9f]")
 def feedsmith(*args: str | Path, **kwargs: object) -> subprocess.CompletedProcess[str]:
     """Run the command the way a user or a CI job does."""
     return subprocess.run(
-        [sys.executable, "-m", "feeds", *map(str, args)],
+        [sys.executable, "-m", "feedsmith", *map(str, args)],
         capture_output=True,
         text=True,
         check=False,
@@ -855,7 +855,7 @@ def killed(tmp_path_factory: pytest.TempPathFactory) -> KilledBuild:
     set_version(src, "Version one", "Version two")
     folders = [out, out / "feed", out / "feed" / "by_tag"]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "feeds", "build", str(src), "-o", str(out), "-q"],
+        [sys.executable, "-m", "feedsmith", "build", str(src), "-o", str(out), "-q"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
@@ -926,7 +926,7 @@ def test_two_simultaneous_builds_both_succeed_and_equal_a_fresh_one(tmp_path: Pa
     """Two builds into one folder at once: the lock serialises them; the result is right."""
     src = archive(tmp_path / "src", 300, "Version one")
     out, fresh = tmp_path / "out", tmp_path / "fresh"
-    command = [sys.executable, "-m", "feeds", "build", str(src), "-o", str(out), "-q"]
+    command = [sys.executable, "-m", "feedsmith", "build", str(src), "-o", str(out), "-q"]
     procs = [subprocess.Popen(command, stderr=subprocess.PIPE, text=True) for _ in range(2)]
     errors = [proc.communicate(timeout=TIMEOUT)[1] for proc in procs]
     assert [proc.returncode for proc in procs] == [0, 0], errors

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from feeds.markup import render_liquid, to_html
-from feeds.model import Globals, Links
+from feedsmith.markup import render_liquid, to_html
+from feedsmith.model import Globals, Links
 
 URL = "https://finews.withounder.com"
 BASEURL = "/blog"
@@ -459,7 +459,7 @@ _MD_PIECES = (
 def test_leaving_out_rules_a_body_cannot_use_changes_nothing(body: str) -> None:
     """Without `|` no table can start, without `~` no strikethrough: markdown-it-py runs
     without those rules for such bodies, and must render exactly what the full parser does."""
-    from feeds.markup import _markdown, _markdown_it_html
+    from feedsmith.markup import _markdown, _markdown_it_html
 
     assert _markdown_it_html(body) == _markdown().render(body)
 
@@ -472,8 +472,8 @@ def test_leaving_out_rules_a_body_cannot_use_changes_nothing(body: str) -> None:
 def _shown(html: str) -> str:
     """What a feed entry carries, with white space between tags (which no reader shows) and
     an empty `<tbody>` (pulldown-cmark writes one for a table without rows) left out."""
-    from feeds.clean import clean_html
-    from feeds.config import CleanRules
+    from feedsmith.clean import clean_html
+    from feedsmith.config import CleanRules
 
     cleaned = clean_html(html, base=f"{URL}/a/b.html", rules=CleanRules()).html
     cleaned = re.sub(r">\s+<", "><", cleaned.replace("<tbody></tbody>", ""))
@@ -481,7 +481,7 @@ def _shown(html: str) -> str:
 
 
 def _both(body: str) -> tuple[str, str]:
-    from feeds.markup import _fast_html, _markdown
+    from feedsmith.markup import _fast_html, _markdown
 
     fast = _fast_html(body)
     assert fast is not None
@@ -490,8 +490,8 @@ def _both(body: str) -> tuple[str, str]:
 
 def _markdown_bodies() -> list[Any]:
     """The body of every readable Markdown post at hand, named by its file."""
-    from feeds.errors import PostError
-    from feeds.parse import read_source
+    from feedsmith.errors import PostError
+    from feedsmith.parse import read_source
 
     here = Path(__file__).resolve().parent
     folders = [here.parent / "posts", here / "data", here.parent.parent / "shared" / "corpus"]
@@ -515,7 +515,7 @@ def _markdown_bodies() -> list[Any]:
 def test_real_posts_read_the_same_through_either_engine(body: str) -> None:
     """Every Markdown post at hand (the bundled posts, the fixtures and, where present, the
     real sites of the corpus) gives the entry HTML markdown-it-py alone would give."""
-    from feeds.markup import _markdown
+    from feedsmith.markup import _markdown
 
     assert _shown(to_html(body, "markdown")) == _shown(_markdown().render(body))
 
@@ -539,7 +539,7 @@ def test_either_engine_renders_everyday_markdown_alike(body: str) -> None:
     inside a list item (pulldown-cmark calls that list tight, markdown-it-py loose) and a
     backslash before trailing spaces (one space more or less before the `<br>`).
     """
-    from feeds.markup import _plain_commonmark
+    from feedsmith.markup import _plain_commonmark
 
     if _plain_commonmark(body):
         markdown_it, pulldown = _both(body)
@@ -564,7 +564,7 @@ def test_either_engine_renders_everyday_markdown_alike(body: str) -> None:
 )
 def test_bodies_beyond_plain_commonmark_take_markdown_it(body: str) -> None:
     """What the fast engine reads otherwise (or not at all) is left to markdown-it-py."""
-    from feeds.markup import _markdown, _plain_commonmark
+    from feedsmith.markup import _markdown, _plain_commonmark
 
     assert not _plain_commonmark(body)
     assert to_html(body, "markdown") == _markdown().render(body)
@@ -573,7 +573,7 @@ def test_bodies_beyond_plain_commonmark_take_markdown_it(body: str) -> None:
 def test_struck_words_take_the_fast_engine() -> None:
     """`~~text~~` with a space or a line edge outside each end is read alike by both engines,
     so the fast one renders it."""
-    from feeds.markup import _markdown, _plain_commonmark
+    from feedsmith.markup import _markdown, _plain_commonmark
 
     body = "~~旧价~~ 价格 ~~10~~ 元\n"
     assert _plain_commonmark(body)
@@ -586,7 +586,7 @@ def test_a_failing_fast_engine_falls_back(monkeypatch: pytest.MonkeyPatch) -> No
     markdown-it-py renders the body instead."""
     import pyromark
 
-    from feeds.markup import _markdown
+    from feedsmith.markup import _markdown
 
     class Panic(BaseException):
         pass

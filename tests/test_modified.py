@@ -7,7 +7,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from server.modified import FILE_NAME, ModifiedTimes
+from feedsmith.server.modified import FILE_NAME, ModifiedTimes
 
 NOW = 1_800_000_000.25
 

@@ -2,7 +2,7 @@
 
 An archive made by the benchmark's generator (bench/archive.py), large enough that reading,
 rendering entries and, when the cache holds entries but not feeds, splicing feeds all run
-in workers (feeds.parallel.MIN_ITEMS).
+in workers (feedsmith.parallel.MIN_ITEMS).
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from feeds import pipeline
-from feeds.config import load_config
-from feeds.parallel import MIN_ITEMS
+from feedsmith import pipeline
+from feedsmith.config import load_config
+from feedsmith.parallel import MIN_ITEMS
 from tests.test_cache import assert_same_files
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from feeds.config import load_config
-from feeds.errors import PostError
-from feeds.model import Author, SourceFile
-from feeds.parse import Parsed, parse_post
+from feedsmith.config import load_config
+from feedsmith.errors import PostError
+from feedsmith.model import Author, SourceFile
+from feedsmith.parse import Parsed, parse_post
 from tests.conftest import NOW, write_post
 
 SHANGHAI = timezone(timedelta(hours=8))

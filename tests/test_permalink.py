@@ -17,8 +17,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from feeds.config import PERMALINK_STYLES
-from feeds.permalink import (
+from feedsmith.config import PERMALINK_STYLES
+from feedsmith.permalink import (
     absolute,
     absolute_id,
     escape_path,
@@ -553,6 +553,6 @@ def test_slugify_shortcut_for_plain_names_changes_nothing(
     text: str, mode: str, cased: bool
 ) -> None:
     """The fast path for ASCII names gives what the character-by-character rules give."""
-    from feeds.permalink import _slugify_general
+    from feedsmith.permalink import _slugify_general
 
     assert slugify(text, mode=mode, cased=cased) == _slugify_general(text, mode=mode, cased=cased)

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from feeds.config import load_config
-from feeds.pipeline import build, read_site
+from feedsmith.config import load_config
+from feedsmith.pipeline import build, read_site
 from tests.clients import (
     CurlZ,
     IfModifiedSinceOnly,

@@ -11,8 +11,8 @@ import pytest
 import yaml
 from bs4 import BeautifulSoup
 
-from feeds.config import load_config
-from feeds.pipeline import build
+from feedsmith.config import load_config
+from feedsmith.pipeline import build
 from tests.conftest import NOW, POSTS, parse_feed
 
 SHANGHAI = timezone(timedelta(hours=8))
@@ -98,7 +98,7 @@ def test_rss_matches_atom_item_for_item(built: Path) -> None:
 def test_each_category_and_tag_feed_holds_exactly_its_posts(
     built: Path, published: dict[str, dict[str, Any]]
 ) -> None:
-    from feeds import names as feed_names
+    from feedsmith import names as feed_names
 
     for key, folder in (("categories", "feed"), ("tags", "feed/by_tag")):
         groups: dict[str, set[str]] = {}

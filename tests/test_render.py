@@ -21,10 +21,10 @@ import feedparser
 import pytest
 from lxml import etree
 
-from feeds.config import Config, load_config
-from feeds.model import Author, Entry, Post
-from feeds.pipeline import Site, build, make_entries, read_site
-from feeds.render import render_feed
+from feedsmith.config import Config, load_config
+from feedsmith.model import Author, Entry, Post
+from feedsmith.pipeline import Site, build, make_entries, read_site
+from feedsmith.render import render_feed
 from tests.conftest import NOW, SITE_TOML, BuildFn, parse_feed, write_post
 
 ATOM = "http://www.w3.org/2005/Atom"

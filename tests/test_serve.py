@@ -37,10 +37,10 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 from starlette.types import Message
 
-from feeds.config import load_config
-from feeds.errors import ConfigError
-from feeds.pipeline import build
-from server.app import create_app
+from feedsmith.config import load_config
+from feedsmith.errors import ConfigError
+from feedsmith.pipeline import build
+from feedsmith.server.app import create_app
 from tests.conftest import POSTS, write_post
 
 MANIFEST = ".feedsmith-manifest.json"

@@ -96,7 +96,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, served_posts: Path) -> Iter
             [
                 sys.executable,
                 "-m",
-                "feeds",
+                "feedsmith",
                 "serve",
                 str(served_posts),
                 "--host",

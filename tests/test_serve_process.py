@@ -62,7 +62,7 @@ def serving(
             [
                 sys.executable,
                 "-m",
-                "feeds",
+                "feedsmith",
                 "serve",
                 str(source),
                 "--host",
@@ -190,7 +190,7 @@ def test_serve_refuses_a_bad_configuration_with_exit_2(tmp_path: Path) -> None:
         'url = "https://example.org"\nposts_limt = 3\n', encoding="utf-8"
     )
     result = subprocess.run(
-        [sys.executable, "-m", "feeds", "serve", str(source), "--port", str(free_port())],
+        [sys.executable, "-m", "feedsmith", "serve", str(source), "--port", str(free_port())],
         capture_output=True,
         text=True,
         timeout=30,
@@ -202,13 +202,13 @@ def test_serve_refuses_a_bad_configuration_with_exit_2(tmp_path: Path) -> None:
 
 def test_get_answers_one_request_without_a_port(tmp_path: Path, served_posts: Path) -> None:
     """`feedsmith serve --get /feed.xml` prints exactly what `build` writes."""
-    from feeds.config import load_config
-    from feeds.pipeline import build
+    from feedsmith.config import load_config
+    from feedsmith.pipeline import build
 
     out = tmp_path / "out"
     build(load_config(POSTS, output=out))
     result = subprocess.run(
-        [sys.executable, "-m", "feeds", "serve", str(served_posts), "--get", "/feed.rss"],
+        [sys.executable, "-m", "feedsmith", "serve", str(served_posts), "--get", "/feed.rss"],
         capture_output=True,
         timeout=60,
         check=False,
@@ -306,7 +306,7 @@ def test_serve_without_url_on_a_public_address_is_refused(tmp_path: Path) -> Non
     source.mkdir()
     (source / "2024-01-02-hello.md").write_text("---\ntitle: Hello\n---\nHi\n", encoding="utf-8")
     result = subprocess.run(
-        [sys.executable, "-m", "feeds", "serve", str(source), "--host", "0.0.0.0"],
+        [sys.executable, "-m", "feedsmith", "serve", str(source), "--host", "0.0.0.0"],
         capture_output=True,
         text=True,
         timeout=30,

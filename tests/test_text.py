@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from lxml import etree
 
-from feeds.text import plain_text, truncate, xml_safe
+from feedsmith.text import plain_text, truncate, xml_safe
 
 ELLIPSIS = "…"
 # Any code point at all, lone surrogates included (hypothesis leaves them out by default).
