@@ -187,7 +187,16 @@ def measure_serve(archive: Path, paths: list[str]) -> dict[str, float]:
     port = free_port()
     started = time.perf_counter()
     process = subprocess.Popen(
-        [sys.executable, "-m", "feedsmith", "serve", str(archive), "--port", str(port), "--no-reload"],
+        [
+            sys.executable,
+            "-m",
+            "feedsmith",
+            "serve",
+            str(archive),
+            "--port",
+            str(port),
+            "--no-reload",
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         cwd=ROOT,

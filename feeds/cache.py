@@ -1,4 +1,5 @@
-"""What earlier builds computed, kept on disk so a rebuild does only the work that changed.
+"""The caches: what earlier builds computed, kept on disk so a rebuild does only the work that
+changed (`Cache`), and a bounded map in memory for what `serve` keeps (`LRU`).
 
 One SQLite file (default `OUT/.feedsmith-cache/cache.sqlite`, setting `cache_dir`):
 
@@ -19,16 +20,18 @@ import contextlib
 import importlib.util
 import pickle
 import sqlite3
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, MutableMapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 import zstandard
+from feedsmith.version import __version__
 
-from feedsmith import __version__
-
+K = TypeVar("K")
 V = TypeVar("V")
-SCHEMA = 5  # zstd-compressed pickles; raised when what is stored changes (5: every author)
+SCHEMA = 6  # zstd-compressed pickles; raised when what is stored changes (6: feedsmith.site)
 _TABLES = ("files", "entries", "feeds")
 
 
@@ -255,3 +258,48 @@ class Cache:
 
     def close(self) -> None:
         self._drop()
+
+
+class LRU(MutableMapping[K, V]):
+    """A small thread-safe least-recently-used map: bounded memory for content-keyed caches."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._data: OrderedDict[K, V] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: K, default: V | None = None) -> V | None:  # type: ignore[override]
+        with self._lock:
+            value = self._data.get(key)
+            if value is None:
+                return default
+            self._data.move_to_end(key)
+            return value
+
+    def __setitem__(self, key: K, value: V) -> None:
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self.size:
+                self._data.popitem(last=False)
+
+    def __getitem__(self, key: K) -> V:
+        value = self.get(key)
+        if value is None:
+            raise KeyError(key)
+        return value
+
+    def __contains__(self, key: object) -> bool:
+        with self._lock:
+            return key in self._data
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __delitem__(self, key: K) -> None:
+        with self._lock:
+            del self._data[key]
+
+    def __iter__(self) -> Iterator[K]:
+        with self._lock:
+            return iter(list(self._data))

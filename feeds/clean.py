@@ -19,11 +19,10 @@ from dataclasses import dataclass, field
 from functools import cache
 
 import nh3
-from lxml import etree
-from lxml.cssselect import CSSSelector
-
 from feedsmith.config import CleanRules
 from feedsmith.text import URL_SCHEMES, absolute_url, plain_text, truncate, xml_safe
+from lxml import etree
+from lxml.cssselect import CSSSelector
 
 _BLOCKS = (
     "p",

@@ -15,13 +15,13 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import yaml
-
-from feedsmith import __version__
-from feedsmith.config import DEFAULT_OUTPUT, DEFAULT_SOURCE, load_config
-from feedsmith.errors import ConfigError, FeedsError
+from feedsmith.config import DEFAULT_OUTPUT, DEFAULT_SOURCE, Config, load_config
+from feedsmith.errors import ConfigError, FeedsError, os_reason
 from feedsmith.model import BuildReport
-from feedsmith.pipeline import build, read_site
+from feedsmith.pipeline import build
 from feedsmith.render import render_links
+from feedsmith.site import read_site
+from feedsmith.version import __version__
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
@@ -235,12 +235,14 @@ def _report(report: BuildReport, args: argparse.Namespace, out: TextIO, err: Tex
         f"{len(report.errors)} skipped, {len(report.warnings)} warning(s)\n"
     )
     if args.check:
+        count = len(report.check_failed)
         state = (
-            "up to date"
-            if not report.check_failed
-            else f"{len(report.check_failed)} file(s) differ"
+            f"{args.output}/ is up to date"
+            if not count
+            else f"{count} {'file' if count == 1 else 'files'} in {args.output}/ "
+            f"{'is' if count == 1 else 'are'} not what a build would write"
         )
-        out.write(f"check: {args.output}/ is {state} ({report.seconds:.2f} s)\n")
+        out.write(f"check: {state} ({report.seconds:.2f} s)\n")
     else:
         out.write(
             f"feeds: {len(report.written)} written, {len(report.unchanged)} unchanged, "
@@ -272,8 +274,8 @@ def _build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.ping and not args.check:
         _ping(config.hub, report.changed, out, err, quiet=args.quiet)
     if args.check and report.check_failed:
-        for rel in report.check_failed:
-            err.write(f"{rel}: differs from what a build would write\n")
+        for difference in report.check_failed:
+            err.write(f"{difference}\n")
         return EXIT_PROBLEMS
     if args.strict and report.problems:
         return EXIT_PROBLEMS
@@ -339,7 +341,7 @@ def _serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             "(or serve on 127.0.0.1 for a local preview)",
         )
     if args.get is not None:
-        return _get_once(args, overrides, own, out, err)
+        return _get_once(config, args.get, out, err)
     from feedsmith.server.run import ServeOptions, run  # noqa: PLC0415 - loaded only to serve
 
     if config.url_is_fallback:
@@ -348,6 +350,7 @@ def _serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             "ids built on it change once the real url is set (set url, or pass --url)\n"
         )
     run(
+        config,
         ServeOptions(
             source=args.source,
             config_file=args.config,
@@ -361,20 +364,17 @@ def _serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             access_log=args.access_log,
             log_format=args.log_format,
             forwarded_allow_ips=args.forwarded_allow_ips,
-        )
+        ),
     )
     return EXIT_OK
 
 
-def _get_once(
-    args: argparse.Namespace, overrides: dict[str, Any], own: str, out: TextIO, err: TextIO
-) -> int:
+def _get_once(config: Config, target: str, out: TextIO, err: TextIO) -> int:
     """`serve --get PATH`: one in-process request through the real app, no port opened."""
     from feedsmith.server.app import create_app  # noqa: PLC0415 - see _serve
     from feedsmith.server.asgi import request_once  # noqa: PLC0415
 
-    app = create_app(args.source, args.config, reload=False, overrides=overrides, fallback_url=own)
-    status, headers, body = request_once(app, "GET", args.get)
+    status, headers, body = request_once(create_app(config), "GET", target)
     err.write(f"HTTP {status}\n")
     for name, value in headers:
         err.write(f"{name}: {value}\n")
@@ -399,6 +399,10 @@ def main(
         return EXIT_USAGE
     except FeedsError as exc:
         err.write(f"feedsmith: {exc}\n")
+        return EXIT_PROBLEMS
+    except OSError as exc:  # what no stage foresaw: still one line, never a traceback
+        where = f"{exc.filename}: " if exc.filename else ""
+        err.write(f"feedsmith: {where}{os_reason(exc)}\n")
         return EXIT_PROBLEMS
     except KeyboardInterrupt:
         err.write("feedsmith: interrupted; the output folder keeps the last complete build\n")

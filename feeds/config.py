@@ -23,10 +23,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import cssselect
 import yaml
-
-from feedsmith import __version__
 from feedsmith.errors import ConfigError
 from feedsmith.model import FORMATS, Author, Format
+from feedsmith.version import __version__
 
 PERMALINK_STYLES: Mapping[str, str] = {
     "none": "/:categories/:title:output_ext",
@@ -49,6 +48,7 @@ BUILTIN_RULES: tuple[str, ...] = (
     "kramdown_attributes",
 )
 
+CONFIG_FILES = ("_config.yml", "feedsmith.toml")  # read from a source folder, in this order
 DEFAULT_SOURCE = Path("posts")
 DEFAULT_OUTPUT = Path("_site")
 
@@ -127,6 +127,18 @@ class Config:
     # `url` is a stand-in (`serve` on its own address, no url configured): entry ids built on
     # it are throw-away, so nothing served may be cached, and the server says so.
     url_is_fallback: bool = False
+    # Where the settings came from, so that `reload_config` can read them again.
+    config_file: Path | None = field(default=None, compare=False)
+    overrides: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        """Every setting checked (and written the one way it is kept) however the Config is
+        made: by load_config, by hand, or by dataclasses.replace."""
+        for setting in SETTINGS:
+            value = getattr(self, setting.field)
+            checked = setting.check(setting.key, value)
+            if checked != value:
+                object.__setattr__(self, setting.field, checked)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -142,11 +154,14 @@ class Config:
         settings = {
             f.name: getattr(self, f.name)
             for f in fields(self)
-            if f.name not in ("source", "output", "site_vars", "cache_dir")
+            if f.name not in ("source", "output", "site_vars", "cache_dir", *_PROVENANCE)
         }
         settings["site_vars"] = self.site_vars
         blob = json.dumps(settings, default=repr, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(f"{__version__}\0{blob}".encode()).hexdigest()
+
+
+_PROVENANCE = ("config_file", "overrides")  # not settings: what they made is in the others
 
 
 # --- value checkers: each takes (key, value) and returns the value Config stores ---------
@@ -186,7 +201,7 @@ def _str_list(key: str, value: Any) -> tuple[str, ...]:
         return ()
     if isinstance(value, str):
         return (value,)
-    if not isinstance(value, list) or not all(isinstance(v, (str, int)) for v in value):
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, (str, int)) for v in value):
         raise ConfigError(key, f"expected a list of strings, got {_describe(value)}")
     return tuple(str(v) for v in value)
 
@@ -229,6 +244,10 @@ def _timezone(key: str, value: Any) -> str:
 def _author(key: str, value: Any) -> Author | None:
     if value in (None, "", False):
         return None
+    if isinstance(value, Author):
+        if not value.name.strip():
+            raise ConfigError(f"{key}.name", "an author needs a name")
+        return value
     if isinstance(value, (str, int)):
         return Author(name=str(value))
     if isinstance(value, Mapping):
@@ -291,6 +310,13 @@ def _group(default_path: str) -> Callable[[str, Any], FeedGroup]:
     """categories / tags: true, false, a list (only these), or {only, except, path}."""
 
     def check(key: str, value: Any) -> FeedGroup:
+        if isinstance(value, FeedGroup):
+            return replace(
+                value,
+                only=None if value.only is None else _str_list(f"{key}.only", value.only),
+                exclude=_str_list(f"{key}.except", value.exclude),
+                path=_folder(f"{key}.path", value.path),
+            )
         if value is None or value is True:
             return FeedGroup(path=default_path)
         if value is False:
@@ -314,6 +340,13 @@ def _group(default_path: str) -> Callable[[str, Any], FeedGroup]:
 def _clean(key: str, value: Any) -> CleanRules:
     if value is None:
         return CleanRules()
+    if isinstance(value, CleanRules):
+        value = {
+            "builtin": list(value.builtin),
+            "drop": list(value.drop),
+            "unwrap": list(value.unwrap),
+            "drop_paragraphs": list(value.drop_paragraphs),
+        }
     if not isinstance(value, Mapping):
         raise ConfigError(
             key,
@@ -401,6 +434,9 @@ def _choice(*choices: str) -> Callable[[str, Any], str]:
 
 
 def _override(key: str, value: Any) -> FeedOverride:
+    if isinstance(value, FeedOverride):
+        value = {name: getattr(value, name) for name in FeedOverride.__slots__}
+        value = {name: list(v) if isinstance(v, tuple) else v for name, v in value.items()}
     if not isinstance(value, Mapping):
         raise ConfigError(
             key, f"expected a mapping of posts_limit/excerpt_only/formats, got {_describe(value)}"
@@ -429,8 +465,11 @@ def _feeds(key: str, value: Any) -> Mapping[str, Mapping[str, FeedOverride]]:
         )
     _reject_unknown(key, value, ("site", "categories", "tags"))
     result: dict[str, Mapping[str, FeedOverride]] = {}
-    if value.get("site") is not None:
-        result["site"] = MappingProxyType({"": _override(f"{key}.site", value["site"])})
+    site = value.get("site")
+    if isinstance(site, Mapping) and set(site) == {""}:  # as a Config holds it
+        site = site[""]
+    if site is not None:
+        result["site"] = MappingProxyType({"": _override(f"{key}.site", site)})
     for group in ("categories", "tags"):
         members = value.get(group)
         if members is None:
@@ -447,6 +486,8 @@ def _feeds(key: str, value: Any) -> Mapping[str, Mapping[str, FeedOverride]]:
 
 
 def _cache_dir(key: str, value: Any) -> Path | None:
+    if isinstance(value, Path):
+        return value
     return Path(_str(key, value)) if value not in (None, "", False) else None
 
 
@@ -774,6 +815,8 @@ def load_config(
     if fallback_url and not values.get("url"):
         values["url"] = _url("url", fallback_url)
         values["url_is_fallback"] = True
+    values["config_file"] = config_file
+    values["overrides"] = MappingProxyType(dict(overrides or {}))
     config = Config(**values)
     if require_url and not config.url:
         where = f"{jekyll_config}" if jekyll_config.is_file() else f"{own} or _config.yml"
@@ -789,6 +832,18 @@ def load_config(
         "description": config.description,
     }
     return replace(config, site_vars=MappingProxyType({**site_vars, **resolved}))
+
+
+def reload_config(config: Config) -> Config:
+    """The configuration read again from where `config` came from (its files may have
+    changed); ConfigError when it is no longer valid."""
+    return load_config(
+        config.source,
+        config_file=config.config_file,
+        output=config.output,
+        overrides=config.overrides,
+        fallback_url=config.url if config.url_is_fallback else None,
+    )
 
 
 def settings_reference() -> str:

@@ -13,12 +13,23 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+from feedsmith.config import CONFIG_FILES
 from feedsmith.model import NO_STAMP, Problem, SourceFile, stamp_of
 
 POST_SUFFIXES = frozenset({".md", ".markdown", ".mkdown", ".mkdn", ".mkd", ".html", ".htm"})
 _SKIP_DIRS = frozenset(
     {"_site", "node_modules", "vendor", ".git", ".jekyll-cache", ".sass-cache", "__pycache__"}
 )
+
+
+def may_change_site(path: str) -> bool:
+    """Whether a change to `path`, inside a source folder, can change the site: a post file,
+    a configuration file, or a folder (a rename); never a hidden file or a build's output."""
+    name = os.path.basename(path)
+    if name.startswith(".") or "/." in path or "/_site/" in path:
+        return False
+    suffix = os.path.splitext(name)[1].lower()
+    return name in CONFIG_FILES or suffix in POST_SUFFIXES or "." not in name
 
 
 def _is_candidate(name: str) -> bool:

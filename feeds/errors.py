@@ -30,4 +30,14 @@ class PostError(FeedsError):
 
 
 class OutputError(FeedsError):
-    """The output folder cannot be written the way the build needs."""
+    """A file of the output folder cannot be written the way the build needs."""
+
+    def __init__(self, path: Path | str, reason: str) -> None:
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
+
+
+def os_reason(exc: OSError) -> str:
+    """What an operating-system error says, for a person: `No space left on device`."""
+    return exc.strerror or str(exc)

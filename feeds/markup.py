@@ -18,13 +18,13 @@ from urllib.parse import quote, quote_plus
 
 import liquid
 import pyromark
+from feedsmith import permalink
+from feedsmith.model import Globals, Markup
+from feedsmith.text import has_scheme
 from liquid.builtin.expressions.primitive import RangeLiteral
 from markdown_it import MarkdownIt
 from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.footnote import footnote_plugin
-
-from feedsmith import permalink
-from feedsmith.model import Globals, Markup
 
 _RAW = re.compile(r"({%-?\s*raw\s*-?%}.*?{%-?\s*endraw\s*-?%})", re.DOTALL)
 _TAG = re.compile(r"{%-?\s*(\w*)(.*?)-?%}", re.DOTALL)
@@ -79,13 +79,10 @@ class _Environment(liquid.Environment):
 def _jekyll_filters(url: str, baseurl: str) -> dict[str, Callable[..., Any]]:
     def relative_url(value: Any) -> str:
         text = str(value)
-        if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", text):
-            return text
-        return quote(f"{baseurl}/{text.lstrip('/')}", safe="/!$&'()*+,;=:@~%#?")
+        return text if has_scheme(text) else permalink.site_path(baseurl, text)
 
     def absolute_url(value: Any) -> str:
-        text = str(value)
-        return text if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", text) else url + relative_url(text)
+        return permalink.absolute(url, baseurl, str(value))
 
     def date_to_xmlschema(value: Any) -> str:
         return value.isoformat() if isinstance(value, (date, datetime)) else str(value)

@@ -1,7 +1,7 @@
 """Plain, frozen data passed between the pipeline stages.
 
-discover -> parse -> (index) -> clean -> render -> write: every stage takes and returns these,
-so a stage can be cached, parallelised or served without knowing about the others.
+discover -> parse -> index -> entry (markup, clean) -> render -> write: every stage takes and
+returns these, so a stage can be cached, parallelised or served without knowing the others.
 """
 
 from __future__ import annotations
@@ -153,12 +153,32 @@ class FeedSpec:
 
 
 @dataclass(frozen=True, slots=True)
-class RenderedFeed:
-    path: str
+class RenderedFile:
+    """One output file's bytes, and what serving it needs to know."""
+
+    path: str  # relative to the output folder, POSIX
     body: bytes
-    etag: str
-    last_modified: datetime | None
+    etag: str  # etag_of(body): a strong validator from the bytes alone
     media_type: str
+    problems: tuple[Problem, ...] = ()  # what rendering it had to say (its entries' warnings)
+    immutable: bool = False  # a full RFC 5005 archive document: these bytes never change
+    hubs: tuple[str, ...] = ()  # the WebSub hubs the feed names
+    self_url: str | None = None  # the feed's own URL
+
+
+@dataclass(frozen=True, slots=True)
+class Difference:
+    """A file in the output folder that is not what a build would write (`--check`)."""
+
+    path: str
+    state: Literal["missing", "different", "stale"]  # stale: a build would remove it
+
+    def __str__(self) -> str:
+        return {
+            "missing": f"{self.path}: missing (a build would write it)",
+            "different": f"{self.path}: differs from what a build would write",
+            "stale": f"{self.path}: no longer produced (a build would remove it)",
+        }[self.state]
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,7 +190,7 @@ class BuildReport:
     unchanged: tuple[str, ...]
     removed: tuple[str, ...]
     seconds: float
-    check_failed: tuple[str, ...] = ()  # with --check: the files that differ
+    check_failed: tuple[Difference, ...] = ()  # with --check: the files that differ
     held_back: Mapping[str, int] = field(default_factory=dict)  # reason -> posts not published
     changed: tuple[str, ...] = ()  # URLs of the feeds whose bytes changed (for WebSub)
 

@@ -22,13 +22,12 @@ from zoneinfo import ZoneInfo
 
 import dateutil.parser
 import yaml
-from frontmatter.default_handlers import YAMLHandler
-
 from feedsmith import permalink
 from feedsmith.config import Config
 from feedsmith.errors import PostError
 from feedsmith.model import Author, Markup, Post, Problem, SourceFile
-from feedsmith.text import URL_SCHEMES, absolute_url, plain_text, xml_safe
+from feedsmith.text import URL_SCHEMES, absolute_url, has_scheme, plain_text, xml_safe
+from frontmatter.default_handlers import YAMLHandler
 
 _MARKDOWN = frozenset({".md", ".markdown", ".mkdown", ".mkdn", ".mkd"})
 _FRONT_MATTER = re.compile(
@@ -634,7 +633,7 @@ def _entry_id(explicit: str, rel: str, url: str, id_path: str, config: Config) -
 def _absolute_id(value: str, config: Config) -> str:
     """A front matter `id`: kept when it is a URI, else made absolute like jekyll-feed's ids
     (on `id_base` when set: such ids must survive a move too)."""
-    if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", value):
+    if has_scheme(value):
         return xml_safe(value)
     if config.id_base:
         parts = urlsplit(config.id_base)
@@ -645,14 +644,8 @@ def _absolute_id(value: str, config: Config) -> str:
 def _site_link(ref: str, config: Config) -> str | None:
     """A front matter link such as `image:`: absolute, or relative to the site (jekyll-feed);
     None unless it is http(s) — a feed never carries a `javascript:` link."""
-    ref = xml_safe(ref.strip())
-    if ref.startswith("//") or re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", ref.lstrip()):
-        return absolute_url(ref, config.site_url, frozenset({"http", "https"}))
-    return absolute_url(
-        permalink.absolute(config.url, config.baseurl, ref),
-        config.site_url,
-        frozenset({"http", "https"}),
-    )
+    link = permalink.site_link(xml_safe(ref.strip()), config.url, config.baseurl)
+    return absolute_url(link, config.site_url, frozenset({"http", "https"}))
 
 
 def markup_of(path: str) -> Markup:

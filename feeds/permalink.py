@@ -15,11 +15,12 @@ from functools import lru_cache
 from typing import NamedTuple
 from urllib.parse import quote, unquote
 
+from feedsmith.text import has_scheme
+
 _PLACEHOLDER = re.compile(r":([a-z_]+)")
 _DASHES = re.compile(r"-+")
 _SLASHES = re.compile(r"/{2,}")
 _PLAIN_PATH = re.compile(r"[a-zA-Z0-9./-]+")
-_URI = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 # RFC 3986 pchar minus what quote() keeps anyway: what Jekyll's escape_path leaves alone.
 _PATH_SAFE = "/!$&'()*+,;=:@~"
 _PRETTY_KEEP = set("._~!$&'()+,;=@")
@@ -222,9 +223,19 @@ def absolute_id(site_url: str, baseurl: str, path: str) -> str:
     )
 
 
-def absolute(site_url: str, baseurl: str, path: str) -> str:
-    """Join the site and a site-relative path the way Jekyll's `absolute_url` filter does."""
-    if _URI.match(path):
-        return path
+def site_path(baseurl: str, path: str) -> str:
+    """A site-relative path under `baseurl`, percent-encoded: Jekyll's `relative_url`."""
     joined = f"{baseurl}/{path.lstrip('/')}" if path else f"{baseurl}/"
-    return site_url + quote(joined, safe=_PATH_SAFE + "%#?")
+    return quote(joined, safe=_PATH_SAFE + "%#?")
+
+
+def absolute(site_url: str, baseurl: str, path: str) -> str:
+    """Join the site and a site-relative path the way Jekyll's `absolute_url` filter does;
+    a path that is a URI already is kept."""
+    return path if has_scheme(path) else site_url + site_path(baseurl, path)
+
+
+def site_link(ref: str, site_url: str, baseurl: str) -> str:
+    """A link a setting or a front matter gives (`icon`, `image`): absolute as it is,
+    protocol-relative made https, else relative to the site."""
+    return f"https:{ref}" if ref.startswith("//") else absolute(site_url, baseurl, ref)

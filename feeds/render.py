@@ -29,12 +29,12 @@ import feedgen.entry
 import feedgen.feed
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
-from lxml import etree
-
-from feedsmith import __version__
+from feedsmith import permalink
 from feedsmith.config import Config
-from feedsmith.model import MEDIA_TYPES, Author, Entry, FeedSpec, Format, Index, Post, RenderedFeed
+from feedsmith.model import MEDIA_TYPES, Author, Entry, FeedSpec, Format, Index, Post
 from feedsmith.text import xml_safe
+from feedsmith.version import __version__
+from lxml import etree
 
 GENERATOR_URI = "https://pypi.org/project/feedsmith/"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -160,11 +160,7 @@ def _site_author(config: Config) -> Author:
 
 
 def _absolute(ref: str, config: Config) -> str:
-    if ref.startswith("//"):
-        return f"https:{ref}"
-    if "://" in ref:
-        return ref
-    return f"{config.url}{config.baseurl}/{ref.lstrip('/')}"
+    return permalink.site_link(ref, config.url, config.baseurl)
 
 
 def feed_updated(spec: FeedSpec, index: Index) -> datetime:
@@ -595,24 +591,8 @@ def etag_of(body: bytes) -> str:
     return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
 
 
-def rendered(
-    path: str,
-    body: bytes,
-    media_type: str,
-    last_modified: datetime | None,
-    *,
-    etag: str | None = None,  # etag_of(body), when it is known already
-) -> RenderedFeed:
-    return RenderedFeed(
-        path=path,
-        body=body,
-        etag=etag or etag_of(body),
-        last_modified=last_modified,
-        media_type=media_type,
-    )
-
-
-def _link_tag(spec: FeedSpec) -> str:
+def link_tag(spec: FeedSpec) -> str:
+    """The feed's autodiscovery tag: `<link rel="alternate" type title href>`."""
     media = MEDIA_TYPES[spec.format].split(";")[0]
     title = html.escape(f"{spec.title} ({spec.format.upper()})")
     return f'<link rel="alternate" type="{media}" title="{title}" href="{html.escape(spec.url)}">'
@@ -629,7 +609,7 @@ def render_links(specs: Sequence[FeedSpec]) -> str:
             current = (spec.kind, spec.name)
             label = "site" if spec.name is None else f"{spec.kind} {spec.name}"
             lines.append(f"<!-- {html.escape(label).replace('--', '- -')} -->")
-        lines.append(_link_tag(spec))
+        lines.append(link_tag(spec))
     return "\n".join(lines) + "\n"
 
 
@@ -645,7 +625,7 @@ def render_links_include(specs: Sequence[FeedSpec]) -> str:
     out = [
         "{%- comment -%} Feed autodiscovery, written by feedsmith: do not edit. {%- endcomment -%}"
     ]
-    out.append(_raw("\n".join(_link_tag(spec) for spec in feeds if spec.kind == "site")))
+    out.append(_raw("\n".join(link_tag(spec) for spec in feeds if spec.kind == "site")))
     for kind, variable in (("category", "page.category"), ("tag", "page.tag")):
         names = list(
             dict.fromkeys(
@@ -655,7 +635,7 @@ def render_links_include(specs: Sequence[FeedSpec]) -> str:
         cases = []
         for name in names:
             tags = "\n".join(
-                _link_tag(spec) for spec in feeds if spec.kind == kind and spec.name == name
+                link_tag(spec) for spec in feeds if spec.kind == kind and spec.name == name
             )
             # Compared URL-encoded: Liquid strings have no escapes, and a name may hold quotes,
             # `%}` or `{{`; `url_encode` (Ruby's CGI.escape) is Python's quote_plus.

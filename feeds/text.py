@@ -100,7 +100,12 @@ def truncate(text: str, limit: int) -> str:
 URL_SCHEMES = frozenset({"http", "https", "mailto"})
 _C0_EDGES = "".join(chr(c) for c in range(0x21))
 _TAB_NEWLINE = re.compile(r"[\t\n\r]")
-_SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
+SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")  # a URI's scheme (RFC 3986 3.1)
+
+
+def has_scheme(text: str) -> bool:
+    """Whether `text` starts with a URI scheme (`https:`, `mailto:`, `tag:`): it is absolute."""
+    return SCHEME.match(text) is not None
 
 
 def absolute_url(url: str, base: str, schemes: frozenset[str] = URL_SCHEMES) -> str | None:
@@ -112,8 +117,8 @@ def absolute_url(url: str, base: str, schemes: frozenset[str] = URL_SCHEMES) -> 
     url = _TAB_NEWLINE.sub("", url.strip(_C0_EDGES))
     if url.startswith("//"):
         url = f"https:{url}"
-    scheme = _SCHEME.match(url)
+    scheme = SCHEME.match(url)
     if scheme is None:
         url = urljoin(base, url)
-        scheme = _SCHEME.match(url)
+        scheme = SCHEME.match(url)
     return url if scheme is not None and scheme.group(1).lower() in schemes else None

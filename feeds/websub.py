@@ -12,8 +12,8 @@ import urllib.request
 from collections.abc import Sequence
 from urllib.parse import urlencode
 
-from feedsmith import __version__
 from feedsmith.model import Problem
+from feedsmith.version import __version__
 
 TIMEOUT = 10.0
 

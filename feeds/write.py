@@ -17,9 +17,11 @@ from collections.abc import Collection, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
-from feedsmith import __version__
-from feedsmith.errors import OutputError
+from feedsmith.errors import OutputError, os_reason
+from feedsmith.model import Difference
+from feedsmith.version import __version__
 
 MANIFEST = ".feedsmith-manifest.json"
 # Two threads overlap the waits on a slow disk; more only spin on the folder's lock in the
@@ -49,7 +51,7 @@ def target(out: Path, rel: str, _checked: dict[Path, Path] | None = None) -> Pat
         or "\x00" in rel
         or any(part in ("", ".", "..") for part in rel.split("/"))
     ):
-        raise OutputError(f"refusing to write {rel!r}: not a plain path inside the output folder")
+        raise OutputError(out / rel, "refused: not a plain path inside the output folder")
     checked = {} if _checked is None else _checked
     root = checked.get(out) or checked.setdefault(out, out.resolve())
     path = root.joinpath(*pure.parts)
@@ -61,9 +63,9 @@ def target(out: Path, rel: str, _checked: dict[Path, Path] | None = None) -> Pat
     try:
         parent.relative_to(root)
     except ValueError as exc:
-        raise OutputError(f"refusing to write {rel!r}: {path.parent} leads outside {root}") from exc
+        raise OutputError(path, f"refused: {path.parent} leads outside {root}") from exc
     if path.is_symlink():
-        raise OutputError(f"refusing to write {rel!r}: it is a symlink")
+        raise OutputError(path, "refused: it is a symlink")
     return path
 
 
@@ -91,6 +93,14 @@ def _atomic_write(path: Path, body: bytes) -> None:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
+
+
+def _write(path: Path, body: bytes) -> None:
+    """_atomic_write, with what went wrong said as an OutputError naming the file."""
+    try:
+        _atomic_write(path, body)
+    except OSError as exc:
+        raise OutputError(path, f"cannot write it: {os_reason(exc)}") from exc
 
 
 _TEMPORARY = re.compile(r"^\..+\.(\d+)\.\d+\.tmp$")
@@ -127,11 +137,34 @@ def _same(path: Path, body: bytes) -> bool:
         return False
 
 
+def output_folder(out: Path) -> None:
+    """Make the output folder, or say in one sentence why it cannot be."""
+    if out.exists() and not out.is_dir():
+        raise OutputError(out, "is a file, not a folder: give -o a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(out, f"cannot make this folder: {os_reason(exc)}") from exc
+
+
 @contextlib.contextmanager
 def locked(out: Path) -> Iterator[None]:
-    """One build at a time per output folder (a second one waits)."""
-    out.mkdir(parents=True, exist_ok=True)
-    handle = (out / LOCK).open("a+b")
+    """One build at a time per output folder (a second one waits).
+
+    On a folder that cannot be written (a read-only disk) the lock is only taken if its file
+    is there already: a build with nothing to write must still succeed there.
+    """
+    output_folder(out)
+    lock = out / LOCK
+    handle: BinaryIO
+    try:
+        handle = lock.open("a+b")
+    except OSError:
+        try:
+            handle = lock.open("rb")  # flock needs no write access
+        except OSError:
+            yield  # nothing to lock: a write, if one is needed, fails with its reason
+            return
     try:
         try:
             import fcntl  # noqa: PLC0415 - POSIX only; elsewhere builds are not serialised
@@ -166,7 +199,7 @@ def write_files(
         (unchanged if rel in same or _same(path, files[rel]) else written).append(rel)
     # A second thread writes while the first waits on a slow disk (see WRITERS).
     with ThreadPoolExecutor(max_workers=WRITERS) as pool:
-        for _ in pool.map(lambda rel: _atomic_write(targets[rel], files[rel]), written):
+        for _ in pool.map(lambda rel: _write(targets[rel], files[rel]), written):
             pass
     removed: list[str] = []
     for rel in sorted(set(previous) - set(files)):
@@ -175,13 +208,16 @@ def write_files(
         except OutputError:
             continue
         if path.is_file():
-            path.unlink()
+            try:
+                path.unlink()
+            except OSError as exc:
+                raise OutputError(path, f"cannot remove it: {os_reason(exc)}") from exc
             removed.append(rel)
             _prune_empty(path.parent, out.resolve())
     manifest = {"generator": f"feedsmith {__version__}", "files": dict(sorted(digests.items()))}
     body = json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8")
     if not _same(out / MANIFEST, body):
-        _atomic_write(out / MANIFEST, body)
+        _write(out / MANIFEST, body)
     return WriteResult(tuple(written), tuple(unchanged), tuple(removed))
 
 
@@ -195,17 +231,21 @@ def _prune_empty(folder: Path, root: Path) -> None:
         folder = folder.parent
 
 
-def differences(out: Path, files: Mapping[str, bytes]) -> list[str]:
+def differences(out: Path, files: Mapping[str, bytes]) -> list[Difference]:
     """What `--check` reports: files missing or different, and stale feeds still present."""
-    problems = [rel for rel in sorted(files) if not _same(target(out, rel), files[rel])]
+    found = []
+    for rel in sorted(files):
+        path = target(out, rel)
+        if not _same(path, files[rel]):
+            found.append(Difference(rel, "different" if path.is_file() else "missing"))
     stale = sorted(set(read_manifest(out)) - set(files))
-    problems += [f"{rel} (no longer produced)" for rel in stale if (out / rel).is_file()]
-    return problems
+    found += [Difference(rel, "stale") for rel in stale if (out / rel).is_file()]
+    return found
 
 
 def write_text_atomically(path: Path, text: str) -> None:
     """One file the user named (a Jekyll include), written the same atomic way as the feeds."""
     if path.is_symlink():
-        raise OutputError(f"refusing to write {path}: it is a symlink")
+        raise OutputError(path, "refused: it is a symlink")
     if not (path.is_file() and path.read_text(encoding="utf-8", errors="replace") == text):
-        _atomic_write(path, text.encode("utf-8"))
+        _write(path, text.encode("utf-8"))

@@ -128,7 +128,9 @@ def log_config(log_format: LogFormat, *, access: bool) -> dict[str, Any]:
         else {"format": "%(levelname)s:  %(message)s"}
     )
     plain = (
-        {"()": "feedsmith.server.access.JsonFormatter"} if log_format == "json" else {"format": "%(message)s"}
+        {"()": "feedsmith.server.access.JsonFormatter"}
+        if log_format == "json"
+        else {"format": "%(message)s"}
     )
     return {
         "version": 1,

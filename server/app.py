@@ -1,6 +1,6 @@
 """The ASGI app: every file `feedsmith build` writes, served live from the posts.
 
-    create_app("posts")     # for any ASGI server or a test client (`feedsmith serve`: server.run)
+    feedsmith.create_app(feedsmith.load_config("posts"))   # for any ASGI server or test client
 
 A thin layer over `feeds`: routes come from the same FeedSpecs that `build` writes, the bytes
 from the same renderer. This module only speaks HTTP: conditional requests, content coding,
@@ -15,10 +15,13 @@ import json
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+from feedsmith import CONFIG_FILES, Config, may_change_site
+from feedsmith.server.conditional import choose_coding, is_not_modified
+from feedsmith.server.store import FeedStore
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
@@ -27,11 +30,6 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from feedsmith.config import Config
-from feedsmith.discover import POST_SUFFIXES
-from feedsmith.server.conditional import choose_coding, is_not_modified
-from feedsmith.server.store import FeedStore, store_for
-
 log = logging.getLogger("feedsmith.serve")
 
 # A path is looked up in the index, never on disk; encoded separators are refused outright so
@@ -39,7 +37,6 @@ log = logging.getLogger("feedsmith.serve")
 _ENCODED_SEPARATOR = re.compile(rb"%(?:2f|5c|00)", re.IGNORECASE)
 MAX_PATH_BYTES = 2048
 MAX_HEADER_BYTES = 16_384  # all request header names and values together, as h11's default
-_CONFIG_NAMES = frozenset({"_config.yml", "feedsmith.toml"})
 FALLBACK_WARNING = (
     "no url is configured: feeds link to %s and their entry ids are built on it. They change "
     "when the real url is set, and every reader then shows every post again. Serving for a "
@@ -133,11 +130,7 @@ def _served_path(scope: Scope) -> str | None:
 
 
 def _relevant(change: Any, path: str) -> bool:
-    """Changes that can alter the feeds: post files, config files, folders (renames)."""
-    name = Path(path).name
-    if name.startswith(".") or "/." in path or "/_site/" in path:
-        return False
-    return name in _CONFIG_NAMES or Path(name).suffix.lower() in POST_SUFFIXES or "." not in name
+    return may_change_site(path)
 
 
 async def watch(store: FeedStore, stop: asyncio.Event) -> None:
@@ -148,7 +141,7 @@ async def watch(store: FeedStore, stop: asyncio.Event) -> None:
     async for changes in awatch(
         source, stop_event=stop, debounce=200, step=50, watch_filter=_relevant, recursive=True
     ):
-        config_changed = any(Path(path).name in _CONFIG_NAMES for _, path in changes)
+        config_changed = any(Path(path).name in CONFIG_FILES for _, path in changes)
         try:
             snapshot = await run_in_threadpool(store.reload, config_changed=config_changed)
         except Exception:  # a reload must never take the server down
@@ -162,31 +155,14 @@ async def watch(store: FeedStore, stop: asyncio.Event) -> None:
 
 
 def create_app(
-    source: str | Path | None = None,
-    config: str | Path | Config | None = None,
-    *,
-    reload: bool = False,
-    overrides: Mapping[str, Any] | None = None,
-    fallback_url: str | None = None,
-    store: FeedStore | None = None,
+    config: Config, *, reload: bool = False, store: FeedStore | None = None
 ) -> Starlette:
-    """The Starlette app serving `source` (default `posts/`) with an optional config file.
+    """The Starlette app serving every file `feedsmith build` writes for `config`, live.
 
-    `config` may be a path to `feedsmith.toml`/`_config.yml` or a ready Config. With `reload`,
-    the source folder is watched and a changed post shows up in every affected feed.
-    `fallback_url`: the address feeds link to when no url is configured (see
-    Config.url_is_fallback).
+    With `reload`, the source folder is watched and a changed post shows up in every affected
+    feed; a changed configuration file is read again. (`store`: one made already, for tests.)
     """
-    if store is None:
-        if isinstance(config, Config):
-            store = FeedStore(config)
-        else:
-            store = store_for(
-                Path(source) if source is not None else None,
-                Path(config) if config is not None else None,
-                overrides,
-                fallback_url,
-            )
+    store = store if store is not None else FeedStore(config)
 
     async def not_found(request: Request) -> Response:
         return NOT_FOUND  # ServeFiles answered every path the snapshot has

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from starlette.types import ASGIApp
-
+from feedsmith import Config
 from feedsmith.server.access import AccessLog, LogFormat, log_config
+from starlette.types import ASGIApp
 
 _ENV = "FEEDSMITH_SERVE"  # one JSON object: the options every worker needs
 
@@ -38,10 +38,24 @@ class ServeOptions:
     forwarded_allow_ips: str = "127.0.0.1"
 
 
-def run(options: ServeOptions) -> None:
-    """Serve until interrupted (uvicorn handles SIGINT and SIGTERM)."""
+def run(config: Config, options: ServeOptions) -> None:
+    """Serve until interrupted (uvicorn handles SIGINT and SIGTERM). One worker serves an app
+    made from `config` here; several each make their own from what `options` hand over."""
     import uvicorn  # noqa: PLC0415 - the server is the outermost layer, loaded only to serve
 
+    common: dict[str, Any] = {
+        "host": options.host,
+        "port": options.port,
+        "limit_concurrency": options.limit_concurrency,
+        "log_config": log_config(options.log_format, access=options.access_log),
+        "access_log": False,  # ours (server.access) says more, and escapes what clients send
+        "proxy_headers": True,
+        "forwarded_allow_ips": options.forwarded_allow_ips,
+        "server_header": False,
+    }
+    if options.workers == 1:
+        uvicorn.run(_app(config, reload=options.reload, access_log=options.access_log), **common)
+        return
     os.environ[_ENV] = json.dumps(
         {
             "source": str(options.source) if options.source else None,
@@ -55,28 +69,29 @@ def run(options: ServeOptions) -> None:
     uvicorn.run(
         "feedsmith.server.run:app_from_environment",
         factory=True,
-        host=options.host,
-        port=options.port,
         workers=options.workers,
-        limit_concurrency=options.limit_concurrency,
-        log_config=log_config(options.log_format, access=options.access_log),
-        access_log=False,  # ours (server.access) says more, and escapes what clients send
-        proxy_headers=True,
-        forwarded_allow_ips=options.forwarded_allow_ips,
-        server_header=False,
+        **common,
     )
+
+
+def _app(config: Config, *, reload: bool, access_log: bool) -> ASGIApp:
+    from feedsmith import create_app  # noqa: PLC0415 - loaded in the worker
+
+    app = create_app(config, reload=reload)
+    return AccessLog(app) if access_log else app
 
 
 def app_from_environment() -> ASGIApp:
     """The app as `feedsmith serve` configures it for uvicorn (one per worker process)."""
-    from feedsmith.server.app import create_app  # noqa: PLC0415 - loaded in the worker, not by the CLI
+    from feedsmith import load_config  # noqa: PLC0415 - loaded in the worker
 
     given = json.loads(os.environ.get(_ENV) or "{}")
-    app = create_app(
+    config = load_config(
         given.get("source"),
-        given.get("config"),
-        reload=bool(given.get("reload", True)),
+        config_file=given.get("config"),
         overrides=given.get("overrides") or None,
         fallback_url=given.get("fallback_url"),
     )
-    return AccessLog(app) if given.get("access_log", True) else app
+    return _app(
+        config, reload=bool(given.get("reload", True)), access_log=bool(given.get("access_log"))
+    )

@@ -1,9 +1,10 @@
 """The site as served: one immutable snapshot at a time, swapped whole when posts change.
 
 A request takes `store.snapshot` once and uses only that object, so it sees the old index or
-the new one, never a mix. Feed bytes are rendered on first request and kept per snapshot;
-rendered entries and feeds are also kept by content key across snapshots, so a reload only
-re-renders the feeds whose posts actually changed.
+the new one, never a mix. A file's bytes come from the library's `render_file`, as `build`
+writes them, on the first request for it, and are kept per snapshot; rendered entries and
+feeds are also kept by content key across snapshots (`Caches`), so a reload only renders
+again the feeds whose posts actually changed.
 """
 
 from __future__ import annotations
@@ -11,82 +12,32 @@ from __future__ import annotations
 import gzip
 import logging
 import threading
-from collections import OrderedDict
-from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
 
 import brotli  # type: ignore[import-untyped]
 import zstandard
-
-from feedsmith.config import Config, load_config
-from feedsmith.errors import FeedsError
-from feedsmith.model import MEDIA_TYPES, Entry, FeedSpec, RenderedFeed
-from feedsmith.pipeline import (
-    FeedCache,
+from feedsmith import (
+    PAGE_CSP,
+    Caches,
+    Config,
+    FeedsError,
+    RenderedFile,
     Site,
-    make_entries,
+    notify_hubs,
     output_keys,
+    preload_renderer,
     read_site,
-    render_feeds,
+    reload_config,
+    render_file,
+    serves,
 )
-from feedsmith.render import render_opml, rendered
-from feedsmith.websub import publish
-from feedsmith.server import pages
 from feedsmith.server.conditional import http_date
 from feedsmith.server.modified import ModifiedTimes
 
 log = logging.getLogger("feedsmith.serve")
-
-K = TypeVar("K")
-V = TypeVar("V")
-
-
-class LRU(MutableMapping[K, V]):
-    """A small thread-safe least-recently-used map: bounded memory for content-keyed caches."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._data: OrderedDict[K, V] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: K, default: V | None = None) -> V | None:  # type: ignore[override]
-        with self._lock:
-            value = self._data.get(key)
-            if value is None:
-                return default
-            self._data.move_to_end(key)
-            return value
-
-    def __setitem__(self, key: K, value: V) -> None:
-        with self._lock:
-            self._data[key] = value
-            self._data.move_to_end(key)
-            while len(self._data) > self.size:
-                self._data.popitem(last=False)
-
-    def __getitem__(self, key: K) -> V:
-        value = self.get(key)
-        if value is None:
-            raise KeyError(key)
-        return value
-
-    def __contains__(self, key: object) -> bool:
-        with self._lock:
-            return key in self._data
-
-    def __len__(self) -> int:
-        return len(self._data)
-
-    def __delitem__(self, key: K) -> None:
-        with self._lock:
-            del self._data[key]
-
-    def __iter__(self) -> Iterator[K]:
-        with self._lock:
-            return iter(list(self._data))
 
 
 def _compress(body: bytes, coding: str) -> bytes:
@@ -128,11 +79,11 @@ NO_STORE = "no-store"
 
 
 def represent(
-    feed: RenderedFeed,
+    feed: RenderedFile,
     coding: str,
     *,
     max_age: int,
-    spec: FeedSpec | None = None,
+    last_modified: datetime | None,
     stored: bool = True,
 ) -> Representation:
     """A rendered file as sent with one content coding, with its own strong ETag.
@@ -145,7 +96,7 @@ def represent(
     etag = feed.etag if coding == "identity" else f'{feed.etag[:-1]}-{coding}"'
     if not stored:
         caching = NO_STORE
-    elif spec is not None and spec.immutable:
+    elif feed.immutable:
         caching = IMMUTABLE
     else:
         caching = f"max-age={max_age}"
@@ -154,12 +105,12 @@ def represent(
         (b"cache-control", caching.encode("latin-1")),
         (b"vary", b"Accept-Encoding"),
     ]
-    hubs = [href for rel, href in spec.links if rel == "hub"] if spec is not None else []
-    if spec is not None and hubs:
-        links = ", ".join([*(f'<{hub}>; rel="hub"' for hub in hubs), f'<{spec.url}>; rel="self"'])
+    if feed.hubs:
+        hubs = [f'<{hub}>; rel="hub"' for hub in feed.hubs]
+        links = ", ".join([*hubs, f'<{feed.self_url}>; rel="self"'])
         common.append((b"link", links.encode("latin-1")))
-    if feed.last_modified is not None:
-        common.append((b"last-modified", http_date(feed.last_modified).encode("latin-1")))
+    if last_modified is not None:
+        common.append((b"last-modified", http_date(last_modified).encode("latin-1")))
     full = [
         (b"content-type", feed.media_type.encode("latin-1")),
         (b"content-length", str(len(body)).encode("latin-1")),
@@ -169,27 +120,22 @@ def represent(
     if coding != "identity":
         full.append((b"content-encoding", coding.encode("latin-1")))
     if feed.media_type.startswith("text/html"):
-        full.append((b"content-security-policy", pages.CSP.encode("latin-1")))
-    return Representation(body, etag, feed.last_modified, tuple(full), tuple(common))
+        full.append((b"content-security-policy", PAGE_CSP.encode("latin-1")))
+    return Representation(body, etag, last_modified, tuple(full), tuple(common))
 
 
 @dataclass
 class Snapshot:
-    """One consistent view of the site: routes, and the files rendered from it so far."""
+    """One consistent view of the site, and the files rendered from it so far."""
 
     site: Site
-    entries: LRU[str, Entry]
-    feeds: FeedCache
+    caches: Caches  # shared by every snapshot: content-keyed, so never stale
     keys: Mapping[str, str]  # output_keys(site): each file's content key, by path
     modified: Mapping[str, int]  # when each file's bytes last changed (ModifiedTimes)
-    routes: dict[str, FeedSpec] = field(init=False)
     generation: int = 0
-    _files: dict[str, RenderedFeed] = field(default_factory=dict)
+    _files: dict[str, RenderedFile] = field(default_factory=dict)
     _variants: dict[tuple[str, str], Representation] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def __post_init__(self) -> None:
-        self.routes = {spec.path: spec for spec in self.site.specs}
 
     @property
     def config(self) -> Config:
@@ -197,9 +143,7 @@ class Snapshot:
 
     def serves(self, path: str) -> bool:
         """Whether `path` names a file of this snapshot: a feed, the OPML list or a page."""
-        if path in self.routes or path in (pages.INDEX, self.config.opml):
-            return True
-        return path.startswith(pages.PREVIEW) and path.removeprefix(pages.PREVIEW) in self.routes
+        return serves(self.site, path)
 
     def cached(self, path: str, coding: str) -> Representation | None:
         """The prepared response for `path`, if it was prepared before: no work, no lock."""
@@ -210,20 +154,21 @@ class Snapshot:
         found = self._variants.get((path, coding))
         if found is not None:
             return found
-        feed = self.file(path)
-        if feed is None:
+        rendered = self.file(path)
+        if rendered is None:
             return None
+        at = self.modified.get(path)  # pages for people have none: browsers go by ETag
         prepared = represent(
-            feed,
+            rendered,
             coding,
             max_age=self.config.cache_max_age,
-            spec=self.routes.get(path),
+            last_modified=None if at is None else datetime.fromtimestamp(at, UTC),
             stored=not self.config.url_is_fallback,
         )
         self._variants[(path, coding)] = prepared
         return prepared
 
-    def file(self, path: str) -> RenderedFeed | None:
+    def file(self, path: str) -> RenderedFile | None:
         """The bytes `feedsmith build` writes at `path` (or a served page), rendered once."""
         found = self._files.get(path)
         if found is not None:
@@ -231,35 +176,10 @@ class Snapshot:
         with self._lock:
             found = self._files.get(path)
             if found is None:
-                found = self._render(path)
+                found = render_file(self.site, path, self.caches)
                 if found is not None:
                     self._files[path] = found
         return found
-
-    def _render(self, path: str) -> RenderedFeed | None:
-        site, config = self.site, self.site.config
-        spec = self.routes.get(path)
-        if spec is not None:
-            bodies, _ = render_feeds(site, [spec], entry_cache=self.entries, feed_cache=self.feeds)
-            return rendered(path, bodies[spec.path], MEDIA_TYPES[spec.format], self._changed(path))
-        if config.opml and path == config.opml:
-            opml = render_opml(site.specs, config)
-            return rendered(path, opml, MEDIA_TYPES["opml"], self._changed(path))
-        # Pages for people carry no Last-Modified: browsers revalidate them by ETag.
-        if path == pages.INDEX:
-            return rendered(path, pages.index_page(site), pages.HTML, None)
-        if path.startswith(pages.PREVIEW):
-            target = self.routes.get(path.removeprefix(pages.PREVIEW))
-            if target is None:
-                return None
-            entries, _ = make_entries(site, target.posts, cache=self.entries)
-            body = pages.preview_page(site, target, entries)
-            return rendered(path, body, pages.HTML, None)
-        return None
-
-    def _changed(self, path: str) -> datetime | None:
-        at = self.modified.get(path)
-        return None if at is None else datetime.fromtimestamp(at, UTC)
 
     def changed_since(self, old: Snapshot) -> list[str]:
         """URLs of the feeds whose bytes differ from `old`'s: what a WebSub hub must hear."""
@@ -270,7 +190,7 @@ def ping_in_background(hubs: tuple[str, ...], urls: list[str]) -> None:
     """Notify the hubs without holding up the reload; failures are logged, never raised."""
 
     def run() -> None:
-        for problem in publish(hubs, urls):
+        for problem in notify_hubs(hubs, urls):
             log.warning("WebSub: %s", problem)
         log.info("WebSub: %d changed feed(s) sent to %d hub(s)", len(urls), len(hubs))
 
@@ -290,19 +210,19 @@ class FeedStore:
         self,
         config: Config,
         *,
-        reread_config: Callable[[], Config] | None = None,
+        reread_config: Callable[[Config], Config] = reload_config,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         pinger: Callable[[tuple[str, ...], list[str]], None] | None = None,
     ) -> None:
         self.clock = clock
         self.pinger = pinger or ping_in_background
         self.reread_config = reread_config
-        import feedsmith.entry  # noqa: F401, PLC0415 - loaded now so no first request pays for it
-
+        preload_renderer()  # now, so that no first request pays for it
         site = read_site(config, now=clock())
-        size = max(64, 4 * sum(len(s.posts) for s in site.specs))
-        self.entries: LRU[str, Entry] = LRU(size)
-        self.feeds: FeedCache = LRU(max(64, 2 * len(site.specs)))
+        self.caches = Caches.bounded(
+            entries=max(64, 4 * sum(len(s.posts) for s in site.specs)),
+            feeds=max(64, 2 * len(site.specs)),
+        )
         self.modified = ModifiedTimes(state_folder(config))
         self.snapshot = self._snapshot(site, generation=0)
         self._reload_lock = threading.Lock()
@@ -312,7 +232,7 @@ class FeedStore:
     def _snapshot(self, site: Site, generation: int) -> Snapshot:
         keys = output_keys(site)
         modified = self.modified.assign(keys, now=self.clock().timestamp())
-        return Snapshot(site, self.entries, self.feeds, keys, modified, generation=generation)
+        return Snapshot(site, self.caches, keys, modified, generation=generation)
 
     def reload(self, *, config_changed: bool = False) -> Snapshot:
         """Read the source again (only changed files) and swap in a new snapshot atomically.
@@ -323,9 +243,9 @@ class FeedStore:
         with self._reload_lock:
             old = self.snapshot
             config = old.config
-            if config_changed and self.reread_config is not None:
+            if config_changed:
                 try:
-                    config = self.reread_config()
+                    config = self.reread_config(config)
                 except FeedsError as exc:
                     log.error("configuration not reloaded: %s", exc)
                     return old
@@ -345,19 +265,3 @@ class FeedStore:
 
     def close(self) -> None:
         self.modified.close()
-
-
-def store_for(
-    source: Path | None,
-    config_file: Path | None,
-    overrides: Mapping[str, Any] | None = None,
-    fallback_url: str | None = None,
-) -> FeedStore:
-    """A FeedStore for a source folder and optional config file (what `serve` starts)."""
-
-    def load() -> Config:
-        return load_config(
-            source, config_file=config_file, overrides=overrides, fallback_url=fallback_url
-        )
-
-    return FeedStore(load(), reread_config=load)

@@ -11,7 +11,6 @@ from typing import Any
 
 import feedparser
 import pytest
-
 from feedsmith.config import Config, load_config
 from feedsmith.model import BuildReport
 from feedsmith.pipeline import build

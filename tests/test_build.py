@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from feedsmith import OutputError
 
 from tests.conftest import POSTS, parse_feed, write_post
 
@@ -221,7 +225,6 @@ def test_interrupted_write_keeps_previous_feed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """If writing fails midway, every feed of the last good build is still there and complete."""
-    from feedsmith import write
     from feedsmith.config import load_config
     from feedsmith.pipeline import build
 
@@ -238,7 +241,7 @@ def test_interrupted_write_keeps_previous_feed(
             raise OSError(28, "No space left on device")
         return real(fd, *args, **kwargs)  # type: ignore[call-overload]
 
-    monkeypatch.setattr(write.os, "fdopen", failing_fdopen)
+    monkeypatch.setattr(os, "fdopen", failing_fdopen)
     changed = tmp_path / "posts"
     import shutil
 
@@ -247,7 +250,7 @@ def test_interrupted_write_keeps_previous_feed(
         post.write_text(
             post.read_text(encoding="utf-8").replace("title:", "title: X", 1), encoding="utf-8"
         )
-    with pytest.raises(OSError, match="No space"):
+    with pytest.raises(OutputError, match=r"cannot write it: No space"):
         build(load_config(changed, output=out))
     after = snapshot(out)
     assert set(after) == set(before)
@@ -255,3 +258,91 @@ def test_interrupted_write_keeps_previous_feed(
         if body != before[rel][0]:  # rewritten: then it is a complete new document
             assert json.loads(body) if rel.endswith(".json") else parse_feed(out / rel), rel
     assert not list(out.rglob("*.tmp"))
+
+
+# --- an output folder that cannot be written --------------------------------------------------
+
+
+@contextlib.contextmanager
+def small_disk(folder: Path, size: str) -> Iterator[Path]:
+    """A tmpfs of `size` mounted at `folder`: a disk that fills up, or that can be made
+    read-only for root too. Skipped where this process may not mount (not root, or a
+    container without the capability)."""
+    folder.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
+        capture_output=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], check=False)
+
+
+def remount_read_only(folder: Path) -> None:
+    subprocess.run(["mount", "-o", "remount,ro", str(folder)], check=True)
+
+
+def test_output_that_is_a_file_is_refused_in_one_sentence(tmp_path: Path) -> None:
+    target = tmp_path / "out.xml"
+    target.write_text("not a folder", encoding="utf-8")
+    result = feedsmith("build", POSTS, "-o", target)
+    assert result.returncode == 1
+    assert (
+        result.stderr.strip() == f"feedsmith: {target}: is a file, not a folder: give -o a folder"
+    )
+    assert target.read_text(encoding="utf-8") == "not a folder"
+
+
+def test_output_under_a_file_is_refused_in_one_sentence(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x", encoding="utf-8")
+    result = feedsmith("build", POSTS, "-o", tmp_path / "file" / "out")
+    assert result.returncode == 1
+    assert "cannot make this folder: Not a directory" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_read_only_output_unchanged_rebuild_succeeds_and_a_change_says_why(
+    tmp_path: Path,
+) -> None:
+    """Nothing to write: a rebuild on a read-only disk succeeds. Something to write: one clear
+    line naming the file, exit 1, the published files as they were."""
+    source = tmp_path / "posts"
+    shutil.copytree(POSTS, source)
+    with small_disk(tmp_path / "disk", "8m") as out:
+        assert feedsmith("build", source, "-o", out).returncode == 0
+        before = snapshot(out)
+        remount_read_only(out)
+        again = feedsmith("build", source, "-o", out)
+        assert again.returncode == 0, again.stderr
+        assert "0 written" in again.stdout
+        write_post(source, "2022-05-01-new.md", "title: New\ncategories: emnews")
+        changed = feedsmith("build", source, "-o", out)
+        assert changed.returncode == 1
+        assert "Read-only file system" in changed.stderr and "Traceback" not in changed.stderr
+        assert snapshot(out) == before
+
+
+def test_full_disk_keeps_the_last_good_feeds(tmp_path: Path) -> None:
+    """ENOSPC halfway: one clear line, exit 1, every published file as it was, no temporary
+    file left visible."""
+    source = tmp_path / "posts"
+    shutil.copytree(POSTS, source)
+    with small_disk(tmp_path / "disk", "700k") as out:
+        assert feedsmith("build", source, "-o", out, "--no-cache").returncode == 0
+        before = snapshot(out)
+        for n in range(3):  # posts large enough that their feeds no longer fit
+            write_post(
+                source,
+                f"2022-05-0{n + 1}-big.md",
+                "title: Big\ncategories: emnews\ntags: [a, b, c, d]",
+                "长文。" * 40_000,
+            )
+        full = feedsmith("build", source, "-o", out, "--no-cache")
+        assert full.returncode == 1
+        assert "No space left on device" in full.stderr and "Traceback" not in full.stderr
+        assert snapshot(out) == before
+        assert not list(out.rglob("*.tmp"))

@@ -21,20 +21,21 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
-import yaml
-
 import feedsmith
 import feedsmith.cache
 import feedsmith.config
 import feedsmith.entry
 import feedsmith.render
 import feedsmith.write
+import pytest
+import yaml
 from feedsmith import pipeline
+from feedsmith import site as reading
 from feedsmith.config import Config, load_config
 from feedsmith.entry import make_entry
 from feedsmith.model import BuildReport, SourceFile, stamp_of
 from feedsmith.parse import parse_post
+
 from tests.conftest import NOW
 
 POSTS = 96  # posts 0..95, one every three days of 2025: post 95 is the newest
@@ -238,7 +239,7 @@ class Calls:
 
 @pytest.fixture
 def calls(monkeypatch: pytest.MonkeyPatch) -> Calls:
-    """Spies on the names the pipeline calls to parse a post and to render its entry."""
+    """Spies on the names reading calls to parse a post and rendering to render its entry."""
     seen = Calls()
 
     def parse_spy(file: Any, config: Any, *, now: datetime) -> Any:
@@ -249,8 +250,10 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> Calls:
         seen.rendered.append(post.rel)
         return make_entry(post, config, site)
 
-    monkeypatch.setattr(pipeline, "parse_post", parse_spy)
-    monkeypatch.setattr(feedsmith.entry, "make_entry", entry_spy)  # pipeline imports it when needed
+    monkeypatch.setattr(reading, "parse_post", parse_spy)
+    monkeypatch.setattr(
+        feedsmith.entry, "make_entry", entry_spy
+    )  # rendering imports it when needed
     return seen
 
 
@@ -489,7 +492,13 @@ def test_cache_of_another_feedsmith_version_gives_a_cold_builds_output(
 ) -> None:
     """A cache written by another version is not reused: output carries this version's bytes."""
     with monkeypatch.context() as other:
-        for module in (feedsmith, feedsmith.cache, feedsmith.config, feedsmith.render, feedsmith.write):
+        for module in (
+            feedsmith,
+            feedsmith.cache,
+            feedsmith.config,
+            feedsmith.render,
+            feedsmith.write,
+        ):
             other.setattr(module, "__version__", "0.0.9")
         shutil.rmtree(archive.out)
         archive.build()
@@ -599,14 +608,14 @@ def test_a_stamp_taken_right_after_a_write_is_checked_against_the_bytes(archive:
     config = archive.config(archive.out)
     path = archive.path(85)
     file = SourceFile(path=str(path), rel=archive.rel(85), stamp=stamp_of(path.stat()))
-    state = pipeline._read_file(file, config, archive.now, time.time_ns())
+    state = reading._read_file(file, config, archive.now, time.time_ns())
     assert state.post is not None
     # Other bytes under the very stamp taken above: what a second write in the same tick leaves.
     _edit_same_size(archive)
-    assert pipeline._reuse(state, file, archive.now, time.time_ns()) is None
-    settled = max(state.stamp[0], state.stamp[3]) + pipeline.RACY_NS + 1
+    assert reading._reuse(state, file, archive.now, time.time_ns()) is None
+    settled = max(state.stamp[0], state.stamp[3]) + reading.RACY_NS + 1
     trusted = replace(state, taken=settled)
-    assert pipeline._reuse(trusted, file, archive.now, time.time_ns()) is trusted
+    assert reading._reuse(trusted, file, archive.now, time.time_ns()) is trusted
 
 
 # --- what reading a file depends on beyond its bytes ---------------------------------------

@@ -12,10 +12,6 @@ from collections.abc import Callable
 import pytest
 from bs4 import BeautifulSoup
 from bs4.element import Comment, Tag
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from lxml import etree
-
 from feedsmith.clean import (
     CLEANERS,
     Cleaned,
@@ -38,6 +34,9 @@ from feedsmith.clean import (
     unwrap_stock_widgets,
 )
 from feedsmith.config import BUILTIN_RULES, CleanRules
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from lxml import etree
 
 BASE = "https://finews.withounder.com/emnews/2022/01/26/202201262261402514"
 
@@ -110,7 +109,7 @@ def run(step: Callable[[Element, Context], None], html: str, ctx: Context) -> Be
 
 def first_with(html: str, attr: str) -> str:
     """The value of `attr` on the first element of `html` that has it."""
-    tag = soup_of(html).find(attrs={attr: True})
+    tag = soup_of(html).find(lambda element: element.has_attr(attr))
     assert isinstance(tag, Tag), f"no element with {attr} in {html!r}"
     return str(tag[attr])
 

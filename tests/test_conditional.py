@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-
 from feedsmith.server.conditional import (
     CODINGS,
     MAX_ETAGS,

@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 import yaml
-
 from feedsmith.config import (
     BUILTIN_RULES,
     PERMALINK_STYLES,
@@ -25,6 +24,7 @@ from feedsmith.config import (
 )
 from feedsmith.errors import ConfigError
 from feedsmith.model import Author
+
 from tests.conftest import ROOT
 
 

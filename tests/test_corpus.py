@@ -26,6 +26,7 @@ def jekyll_golden(site: str) -> dict[str, str]:
 def finews(tmp_path_factory: pytest.TempPathFactory) -> tuple[object, Path]:
     from feedsmith.config import load_config
     from feedsmith.pipeline import build
+
     from tests.conftest import CORPUS
 
     if not (CORPUS / "finews").is_dir():
@@ -116,7 +117,7 @@ def test_content_is_clean(finews: tuple[object, Path]) -> None:
         assert "返回首页" not in soup.get_text(), entry.link
         assert "quote.eastmoney.com" not in html, entry.link
         for tag in soup.find_all(["a", "img"]):
-            url = tag.get("href") or tag.get("src")
+            url = str(tag.get("href") or tag.get("src"))
             assert url.startswith(("https://", "http://")), (entry.link, url)
     sensetime = next(e for e in entries if "202201262261402514" in e.link)
     text = BeautifulSoup(sensetime.content[0].value, "html.parser").get_text()
@@ -144,6 +145,7 @@ def test_summary_is_the_lead_paragraph_in_plain_text(finews: tuple[object, Path]
 def jekyll_docs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from feedsmith.config import load_config
     from feedsmith.pipeline import build
+
     from tests.conftest import CORPUS
 
     if not (CORPUS / "jekyll-docs").is_dir():

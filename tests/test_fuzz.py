@@ -31,13 +31,13 @@ from typing import Any
 
 import yaml
 from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning
+from feedsmith.config import load_config
+from feedsmith.model import BuildReport, Problem
+from feedsmith.pipeline import build
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from feedsmith.config import load_config
-from feedsmith.model import BuildReport, Problem
-from feedsmith.pipeline import build
 from tests.conftest import NOW
 
 FUZZ = settings(
@@ -275,7 +275,7 @@ SNIPPETS = (
     "&lt;script&gt; &amp;amp; &#0; &#xD800; &#x110000; &bogus;",
 )
 body_text = st.text(
-    st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), max_size=40
+    st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), max_size=40
 )
 bodies = st.builds(
     lambda parts, sep: sep.join(parts),
@@ -286,7 +286,7 @@ bodies = st.builds(
 # --- files ---------------------------------------------------------------------------------
 
 name_chars = st.characters(
-    exclude_categories=("Cs",), exclude_characters="/\x00", max_codepoint=0x2FFF
+    exclude_categories=["Cs"], exclude_characters="/\x00", max_codepoint=0x2FFF
 )
 dated_names = st.builds(
     lambda d, slug, ext: f"{d:%Y-%m-%d}-{slug}{ext}",

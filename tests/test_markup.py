@@ -9,11 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
 from feedsmith.markup import render_liquid, to_html
 from feedsmith.model import Globals, Links
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 URL = "https://finews.withounder.com"
 BASEURL = "/blog"
@@ -585,7 +584,6 @@ def test_a_failing_fast_engine_falls_back(monkeypatch: pytest.MonkeyPatch) -> No
     """A panic inside pulldown-cmark (it reaches Python as a BaseException) costs nothing:
     markdown-it-py renders the body instead."""
     import pyromark
-
     from feedsmith.markup import _markdown
 
     class Panic(BaseException):

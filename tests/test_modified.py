@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from feedsmith.server.modified import FILE_NAME, ModifiedTimes
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from feedsmith.server.modified import FILE_NAME, ModifiedTimes
 
 NOW = 1_800_000_000.25
 

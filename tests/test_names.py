@@ -7,10 +7,9 @@ import unicodedata
 from pathlib import Path
 
 import pytest
+from feedsmith.names import assign, segment
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from feedsmith.names import assign, segment
 
 HASH_NAME = re.compile(r"_[0-9a-f]{8}")
 WINDOWS_DEVICES = re.compile(r"(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])", re.IGNORECASE)

@@ -4,30 +4,31 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
-
 from feedsmith.config import load_config
 from feedsmith.errors import PostError
-from feedsmith.model import Author, SourceFile
+from feedsmith.model import Author, Post, SourceFile
 from feedsmith.parse import Parsed, parse_post
+
 from tests.conftest import NOW, write_post
 
 SHANGHAI = timezone(timedelta(hours=8))
 
 
 def parse(
-    site: Path, name: str, front: str | None = None, body: str = "Body\n", **overrides: object
+    site: Path, name: str, front: str | None = None, body: str = "Body\n", **overrides: Any
 ) -> Parsed:
     """Write one post (unless it exists) and parse it with the site's configuration."""
     path = site / name
     if front is not None:
         write_post(site, name, front, body)
     config = load_config(site, overrides=overrides or None)
-    return parse_post(SourceFile(path=path, rel=name), config, now=NOW)
+    return parse_post(SourceFile(path=str(path), rel=name), config, now=NOW)
 
 
-def post_of(site: Path, name: str, front: str, **overrides: object):  # type: ignore[no-untyped-def]
+def post_of(site: Path, name: str, front: str, **overrides: Any) -> Post:
     parsed = parse(site, name, front, **overrides)
     assert parsed.post is not None, parsed
     return parsed.post
@@ -286,10 +287,12 @@ def test_jekyll_reads_unquoted_naive_timestamps_as_utc_for_urls(tmp_path: Path) 
     write_post(root / "_posts", "2021-12-08-quoted.md", 'date: "2021-12-08 22:00:00"')
     config = load_config(root)
     late = parse_post(
-        SourceFile(root / "_posts/2021-12-08-late.md", "_posts/2021-12-08-late.md"), config, now=NOW
+        SourceFile(str(root / "_posts/2021-12-08-late.md"), "_posts/2021-12-08-late.md"),
+        config,
+        now=NOW,
     ).post
     quoted = parse_post(
-        SourceFile(root / "_posts/2021-12-08-quoted.md", "_posts/2021-12-08-quoted.md"),
+        SourceFile(str(root / "_posts/2021-12-08-quoted.md"), "_posts/2021-12-08-quoted.md"),
         config,
         now=NOW,
     ).post

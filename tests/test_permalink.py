@@ -14,9 +14,6 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
 from feedsmith.config import PERMALINK_STYLES
 from feedsmith.permalink import (
     absolute,
@@ -30,6 +27,8 @@ from feedsmith.permalink import (
     slugify,
     titleize,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 SHANGHAI = timezone(timedelta(hours=8))
 DATE = datetime(2022, 1, 26, 4, 35, 2, tzinfo=SHANGHAI)  # a Wednesday, ISO week 4, day 26

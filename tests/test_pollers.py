@@ -20,9 +20,9 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import pytest
-
+from feedsmith import build, read_site
 from feedsmith.config import load_config
-from feedsmith.pipeline import build, read_site
+
 from tests.clients import (
     CurlZ,
     IfModifiedSinceOnly,
@@ -273,7 +273,7 @@ def test_opml_import_subscribes_once_per_feed(
     """Importing feeds.opml into a reader gives exactly one subscription per feed (site,
     each category, each tag), not one per format."""
     out = tmp_path / "out"
-    build(load_config(POSTS, output=out))
+    build(POSTS, out)
     subscribed = importer(out / "feeds.opml", tmp_path)
     site = read_site(load_config(POSTS))
     feeds = {(spec.kind, spec.name) for spec in site.specs if not spec.archive}

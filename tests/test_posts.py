@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 import yaml
 from bs4 import BeautifulSoup
-
 from feedsmith.config import load_config
 from feedsmith.pipeline import build
+
 from tests.conftest import NOW, POSTS, parse_feed
 
 SHANGHAI = timezone(timedelta(hours=8))
@@ -21,7 +21,8 @@ SHANGHAI = timezone(timedelta(hours=8))
 def front_matter(path: Path) -> dict[str, Any]:
     """Read a post's front matter independently of feedsmith (plain PyYAML)."""
     text = path.read_text(encoding="utf-8")
-    return yaml.safe_load(text.split("---", 2)[1])
+    front: dict[str, Any] = yaml.safe_load(text.split("---", 2)[1])
+    return front
 
 
 def expected_date(front: dict[str, Any]) -> datetime:
@@ -120,7 +121,7 @@ def test_sample_content_is_clean_and_absolute(built: Path) -> None:
             assert not soup.select("script, [class], [id], [style], [onclick], span[web]")
             assert not re.search(r"返回\S*新闻|返回首页", soup.get_text())
             for tag in soup.find_all(["a", "img"]):
-                url = tag.get("href") or tag.get("src")
+                url = str(tag.get("href") or tag.get("src"))
                 assert re.match(r"^https?://", url), url
             assert "{{" not in html and "{%" not in html
 

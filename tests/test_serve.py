@@ -10,7 +10,6 @@ there: the TestClient drops any HEAD body itself, so it could not see one the ap
 
 from __future__ import annotations
 
-import asyncio
 import gzip
 import json
 import math
@@ -24,7 +23,7 @@ from datetime import datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import quote
 from xml.etree import ElementTree
 
 import brotli  # type: ignore[import-untyped]
@@ -33,14 +32,14 @@ import httpx2
 import pytest
 import zstandard
 from bs4 import BeautifulSoup, Tag
-from starlette.applications import Starlette
-from starlette.testclient import TestClient
-from starlette.types import Message
-
+from feedsmith import create_app
 from feedsmith.config import load_config
 from feedsmith.errors import ConfigError
 from feedsmith.pipeline import build
-from feedsmith.server.app import create_app
+from feedsmith.server.asgi import request_once
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
 from tests.conftest import POSTS, write_post
 
 MANIFEST = ".feedsmith-manifest.json"
@@ -88,37 +87,7 @@ def asgi_request(
     app: Starlette, method: str, target: bytes, headers: dict[str, str] | None = None
 ) -> tuple[int, list[tuple[str, str]], bytes]:
     """One request as uvicorn hands it to the app: (status, headers in order, body as sent)."""
-    scope: dict[str, Any] = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": method,
-        "scheme": "http",
-        "path": unquote(target.decode("ascii")),
-        "raw_path": target,
-        "root_path": "",
-        "query_string": b"",
-        "headers": [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()],
-        "client": ("127.0.0.1", 50000),
-        "server": ("testserver", 80),
-    }
-    status = 0
-    sent: list[tuple[str, str]] = []
-    body = bytearray()
-
-    async def receive() -> Message:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: Message) -> None:
-        nonlocal status
-        if message["type"] == "http.response.start":
-            status = message["status"]
-            sent.extend((k.decode(), v.decode()) for k, v in message.get("headers", []))
-        elif message["type"] == "http.response.body":
-            body.extend(message.get("body", b""))
-
-    asyncio.run(app(scope, receive, send))
-    return status, sent, bytes(body)
+    return request_once(app, method, target, headers or {})
 
 
 def feed_of(body: bytes) -> Any:
@@ -176,7 +145,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
 @pytest.fixture(scope="module")
 def app(served_posts: Path) -> Starlette:
     """The app serving posts/, as `feedsmith serve posts/` creates it (without reload)."""
-    return create_app(served_posts)
+    return create_app(load_config(served_posts))
 
 
 @pytest.fixture(scope="module")
@@ -264,7 +233,9 @@ def test_cache_control_defaults_to_five_minutes(client: TestClient, path: str) -
 
 def test_cache_control_follows_cache_max_age(served_posts: Path) -> None:
     """`cache_max_age` sets the max-age of Cache-Control."""
-    with TestClient(create_app(served_posts, overrides={"cache_max_age": 60})) as other:
+    with TestClient(
+        create_app(load_config(served_posts, overrides={"cache_max_age": 60}))
+    ) as other:
         assert get(other, "feed.xml").headers["cache-control"] == "max-age=60"
 
 
@@ -297,7 +268,7 @@ def test_etag_is_the_same_in_two_separately_created_apps(
     """Equal bytes, equal ETag: two app instances (two workers, two replicas) agree."""
     replica = tmp_path / "replica"
     shutil.copytree(POSTS, replica)
-    with TestClient(create_app(replica)) as other:
+    with TestClient(create_app(load_config(replica))) as other:
         for path in ("feed.xml", "feed/emnews.rss", "feeds.opml"):
             assert (
                 get(other, path, coding).headers["etag"]
@@ -312,14 +283,14 @@ def test_last_modified_is_when_the_server_first_had_these_bytes(path: str, tmp_p
     source = tmp_path / "posts"
     shutil.copytree(POSTS, source)
     before = math.floor(time.time())
-    with TestClient(create_app(source)) as first:
+    with TestClient(create_app(load_config(source))) as first:
         sent = parsedate_to_datetime(get(first, path).headers["last-modified"]).timestamp()
     after = time.time()
     assert before <= sent <= after
     time.sleep(max(0.0, math.floor(after) + 1.05 - time.time()))  # past any time it gave
     given = []
     for _ in range(2):  # restarted twice
-        with TestClient(create_app(source)) as again:
+        with TestClient(create_app(load_config(source))) as again:
             header = get(again, path).headers["last-modified"]
             given.append(parsedate_to_datetime(header).timestamp())
     assert given[0] == given[1]
@@ -499,7 +470,7 @@ def test_index_counts_the_entries_a_feed_holds_not_every_matching_post(site: Pat
     """With `posts_limit: 2` and three posts, the site row says 2 of 3, not 3."""
     for day in (1, 2, 3):
         write_post(site, f"2024-01-0{day}-p{day}.md", f"title: P{day}\ntags: [t]")
-    with TestClient(create_app(site, overrides={"posts_limit": 2})) as limited:
+    with TestClient(create_app(load_config(site, overrides={"posts_limit": 2}))) as limited:
         soup = soup_of(get(limited, ""))
     link = soup.find("a", href="/feed.xml")
     assert isinstance(link, Tag)
@@ -595,7 +566,7 @@ def evil_client(tmp_path: Path) -> Iterator[TestClient]:
     )
     front = f"title: '{EVIL}'\ncategories: ['{EVIL}']\ntags: ['{EVIL}', plain]"
     write_post(source, "2022-01-01-evil.md", front, f"Body {EVIL} text.\n")
-    with TestClient(create_app(source)) as test_client:
+    with TestClient(create_app(load_config(source))) as test_client:
         yield test_client
 
 
@@ -662,7 +633,7 @@ def live(site: Path) -> Iterator[Live]:
     """Two posts, Alpha (tag alpha) and Beta (tag beta), served by create_app(reload=False)."""
     write_post(site, "2022-01-01-alpha.md", "title: Alpha\ntags: [alpha]", "Alpha body.\n")
     write_post(site, "2022-01-02-beta.md", "title: Beta\ntags: [beta]", "Beta body.\n")
-    app = create_app(site, reload=False)
+    app = create_app(load_config(site), reload=False)
     with TestClient(app) as test_client:
         yield Live(site, app, test_client)
 
@@ -744,7 +715,7 @@ def test_post_reverted_after_a_reload_is_served_as_reverted(live: Live) -> None:
     rewrite(post, original)
     live.reload()
     served = get(live.client, "feed.xml").content
-    fresh = create_app(live.source).state.store.snapshot.file("feed.xml").body
+    fresh = create_app(load_config(live.source)).state.store.snapshot.file("feed.xml").body
     assert b"edited by mistake" not in served
     assert served == fresh
 
@@ -753,9 +724,9 @@ def test_post_reverted_after_a_reload_is_served_as_reverted(live: Live) -> None:
 
 
 def test_unknown_configuration_key_is_refused_at_creation(site: Path) -> None:
-    """create_app raises ConfigError for a feedsmith.toml with a misspelt key, before serving."""
+    """A feedsmith.toml with a misspelt key is refused (ConfigError) before anything is served."""
     toml = site / "feedsmith.toml"
     toml.write_text(toml.read_text(encoding="utf-8") + "posts_limt = 5\n", encoding="utf-8")
     with pytest.raises(ConfigError) as raised:
-        create_app(site)
+        create_app(load_config(site))
     assert raised.value.key == "posts_limt"

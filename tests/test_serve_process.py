@@ -314,3 +314,27 @@ def test_serve_without_url_on_a_public_address_is_refused(tmp_path: Path) -> Non
     )
     assert result.returncode == 2
     assert "url: not set" in result.stderr and "0.0.0.0" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/feed/by_tag/%E4%B8%9C%E8%B4%A2%E6%BB%9A%E5%8A%A8%E6%96%B0%E9%97%BB.xml",
+        "/feed/by_tag/东财滚动新闻.xml",
+    ],
+    ids=["as-the-feed-advertises-it", "as-typed"],
+)
+def test_get_finds_a_feed_by_its_encoded_or_plain_path(
+    served_posts: Path, tmp_path: Path, target: str
+) -> None:
+    """`--get` decodes the path as a real server does: the URL a feed gives as its own works."""
+    import io
+
+    from feedsmith.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["serve", str(served_posts), "--get", target], out=out, err=err) == 0
+    assert "HTTP 200" in err.getvalue()
+    feed = feedparser.parse(out.getvalue().encode("utf-8"))
+    own = next(link.href for link in feed.feed.links if link.rel == "self")
+    assert own.endswith("/feed/by_tag/%E4%B8%9C%E8%B4%A2%E6%BB%9A%E5%8A%A8%E6%96%B0%E9%97%BB.xml")

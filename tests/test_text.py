@@ -7,11 +7,10 @@ import unicodedata
 from xml.sax.saxutils import escape
 
 import pytest
+from feedsmith.text import plain_text, truncate, xml_safe
 from hypothesis import given
 from hypothesis import strategies as st
 from lxml import etree
-
-from feedsmith.text import plain_text, truncate, xml_safe
 
 ELLIPSIS = "…"
 # Any code point at all, lone surrogates included (hypothesis leaves them out by default).

@@ -1,8 +1,9 @@
-"""The two HTML pages `serve` adds for people: the list of feeds, and a preview of one feed.
+"""The HTML pages for people: the list of feeds, and a preview of one feed.
 
-Plain HTML with every value escaped and a Content-Security-Policy that allows no script at
-all; no XSLT (browsers are dropping it). Feed readers never get these: they are separate URLs,
-so a cache or CDN can never hand a reader HTML where it asked for a feed.
+Plain HTML with every value escaped, meant to be sent with `CSP`, a Content-Security-Policy
+that allows no script at all; no XSLT (browsers are dropping it). Feed readers never get
+these: they are separate URLs, so a cache or CDN can never hand a reader HTML where it asked
+for a feed.
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from html import escape
 
-from feedsmith.model import MEDIA_TYPES, Entry, FeedSpec
-from feedsmith.pipeline import Site
-from feedsmith.render import feed_updated
+from feedsmith.config import Config
+from feedsmith.model import Entry, FeedSpec, Index
+from feedsmith.render import feed_updated, link_tag
 
 INDEX = ""  # the path of the list of feeds: `/`
 PREVIEW = "preview/"  # `/preview/feed.xml` shows feed.xml for people
@@ -42,26 +43,20 @@ def _when(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M %z") if moment else "—"
 
 
-def _alternate(spec: FeedSpec) -> str:
-    media = MEDIA_TYPES[spec.format].split(";")[0]
-    return f'<link rel="alternate" type="{media}" title="{escape(spec.title)} ({spec.format.upper()})" href="{escape(spec.url)}">'
-
-
-def index_page(site: Site) -> bytes:
+def index_page(specs: tuple[FeedSpec, ...], index: Index, config: Config) -> bytes:
     """Every feed with its title, entry count and last update; autodiscovery for each."""
-    config = site.config
     title = config.title or "Feeds"
-    feeds = [spec for spec in site.specs if not spec.archive]
-    head = "".join(_alternate(spec) for spec in feeds)
+    feeds = [spec for spec in specs if not spec.archive]
+    head = "".join(link_tag(spec) for spec in feeds)
     groups: dict[str, list[FeedSpec]] = {}
     for spec in feeds:
         groups.setdefault(spec.kind, []).append(spec)
     sections = []
     labels = {"site": "Site", "category": "Categories", "tag": "Tags"}
-    for kind, specs in groups.items():
+    for kind, members in groups.items():
         rows = []
         by_feed: dict[tuple[str | None], list[FeedSpec]] = {}
-        for spec in specs:
+        for spec in members:
             by_feed.setdefault((spec.name,), []).append(spec)
         for (name,), formats in by_feed.items():
             first = formats[0]
@@ -74,7 +69,7 @@ def index_page(site: Site) -> bytes:
             count = f"{held}" if held == first.total else f"{held} of {first.total}"
             rows.append(
                 f"<tr><td>{label}</td><td class=n>{count}</td>"
-                f"<td class=n>{escape(_when(feed_updated(first, site.index)))}</td><td>{links}</td></tr>"
+                f"<td class=n>{escape(_when(feed_updated(first, index)))}</td><td>{links}</td></tr>"
             )
         sections.append(
             f"<h2>{labels[kind]}</h2><table><tr><th>feed</th><th class=n>entries held</th>"
@@ -89,15 +84,15 @@ def index_page(site: Site) -> bytes:
             "post again. Set <code>url</code> (or pass <code>--url</code>) before anyone "
             "subscribes.</p>"
         )
-    body = f"<h1>{escape(title)}</h1>{intro}<p>{len(site.index.posts)} posts in {len(feeds)} feeds.</p>{''.join(sections)}"
+    body = f"<h1>{escape(title)}</h1>{intro}<p>{len(index.posts)} posts in {len(feeds)} feeds.</p>{''.join(sections)}"
     return _page(title, head, body)
 
 
-def preview_page(site: Site, spec: FeedSpec, entries: Mapping[int, Entry]) -> bytes:
+def preview_page(spec: FeedSpec, index: Index, entries: Mapping[int, Entry]) -> bytes:
     """What a feed holds, readable in a browser, with the address to subscribe to."""
     items = []
     for i in spec.posts:
-        post, entry = site.index.posts[i], entries[i]
+        post, entry = index.posts[i], entries[i]
         names = ", ".join(escape(n) for n in dict.fromkeys([*post.categories, *post.tags]))
         items.append(
             f'<article><h2><a href="{escape(post.url)}">{escape(post.title or entry.title)}</a></h2>'
@@ -111,4 +106,4 @@ def preview_page(site: Site, spec: FeedSpec, entries: Mapping[int, Entry]) -> by
         f'<p class=muted><a href="/{escape(spec.path)}">the feed itself</a> · <a href="/">all feeds</a> · '
         f"{len(spec.posts)} of {spec.total} posts shown</p>{''.join(items)}"
     )
-    return _page(spec.title, _alternate(spec), body)
+    return _page(spec.title, link_tag(spec), body)

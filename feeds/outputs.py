@@ -1,0 +1,530 @@
+"""The render half: a Site -> the bytes of each output file, reusing what the caches hold.
+
+`render_file(site, path, caches)` makes one file: a feed (spliced from its entries'
+serialised fragments), the OPML list, or a page for people. `build` calls it for every file it
+writes and `serve` for the file a request names, so both give the same bytes by construction.
+`prepare` only saves time: it renders, in worker processes, the entries that many files need,
+into the same caches `render_file` then reads.
+
+What can be reused is in one `Caches` object: entries by content key, their fragments, feeds by
+content key; in `build` over the build cache (whose feeds refer to their files in the output
+folder), in `serve` bounded maps in memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from feedsmith import pages
+from feedsmith.cache import LRU, Cache, encode
+from feedsmith.config import Config
+from feedsmith.errors import OutputError, PostError
+from feedsmith.keys import feed_key, list_key
+from feedsmith.model import (
+    MEDIA_TYPES,
+    Entry,
+    FeedSpec,
+    Format,
+    Globals,
+    Post,
+    Problem,
+    RenderedFile,
+    fast_reduce,
+)
+from feedsmith.parallel import MIN_ITEMS, pmap
+from feedsmith.render import entry_fragments, etag_of, render, render_opml
+from feedsmith.site import Progress, Site, quiet
+from feedsmith.write import target
+
+Kind = tuple[Format, bool]  # how feeds show an entry: their format, and excerpts only or not
+
+
+@dataclass(frozen=True, slots=True)
+class CachedFeed:
+    """A rendered feed as cached: its bytes, what they depend on beyond the key, its warnings."""
+
+    body: bytes
+    links: str | None  # Links.version when an entry links to other posts by tag
+    problems: tuple[Problem, ...] = ()
+    etag: str = ""  # etag_of(body): a feed reused from the cache is not hashed again
+    # b"" for body: the bytes are the file of that path in the output folder, as long as it
+    # still hashes to `etag`; the build cache does not hold a second copy of every feed.
+    path: str = ""
+
+    __reduce__ = fast_reduce
+
+
+@dataclass
+class Caches:
+    """What rendering may reuse: entries, their fragments and feeds, by content key.
+
+    `entries` and `fragments` are in memory (bounded in `serve`, for this run in `build`);
+    `fragments=None` keeps none across files. Feeds go to the build cache when there is one
+    (`stored`; the feeds then refer to their files in `output`), else to `feeds` (None: not
+    kept). `read_back` collects the feeds whose bytes were read back from `output`.
+    """
+
+    entries: MutableMapping[str, Entry] = field(default_factory=dict)
+    fragments: MutableMapping[tuple[Kind, str], bytes] | None = field(default_factory=dict)
+    feeds: MutableMapping[str, CachedFeed] | None = None
+    stored: Cache | None = None
+    output: Path | None = None
+    read_back: set[str] = field(default_factory=set)
+    _checked: dict[Path, Path] = field(default_factory=dict)  # folders resolved in `output`
+
+    @classmethod
+    def bounded(cls, *, entries: int, feeds: int) -> Caches:
+        """In-memory caches of at most that many entries and feeds (what `serve` keeps)."""
+        return cls(entries=LRU(entries), fragments=None, feeds=LRU(feeds))
+
+    @classmethod
+    def over(cls, stored: Cache, output: Path) -> Caches:
+        """Caches for one build over the build cache of the output folder `output`."""
+        return cls(stored=stored, output=output)
+
+    def entry(self, key: str) -> Entry | None:
+        found = self.entries.get(key)
+        if found is None and self.stored is not None:
+            found = self.stored.entries.get(key)
+            if found is not None:
+                self.entries[key] = found
+        return found
+
+    def keep_entry(self, key: str, entry: Entry, encoded: bytes | None = None) -> None:
+        """Keep an entry; `encoded`: the build cache's record of it, made in a worker. A
+        stand-in for a post that could not be read (`complete=False`) is never kept."""
+        if not entry.complete:
+            return
+        self.entries[key] = entry
+        if self.stored is not None:
+            if encoded is not None:
+                self.stored.entries.set_encoded(key, encoded)
+            else:
+                self.stored.entries[key] = entry
+
+    @property
+    def encodes(self) -> bool:
+        """Whether workers should encode the entries they render for the build cache."""
+        return self.stored is not None
+
+    def fragment(self, kind: Kind, key: str) -> bytes | None:
+        return self.fragments.get((kind, key)) if self.fragments is not None else None
+
+    def keep_fragment(self, kind: Kind, key: str, fragment: bytes) -> None:
+        if self.fragments is not None:
+            self.fragments[(kind, key)] = fragment
+
+    def look_ahead(self, keys: Iterable[str]) -> None:
+        """Fetch these feeds from the build cache in a few queries instead of one each."""
+        if self.stored is not None:
+            self.stored.feeds.prefetch(keys)
+
+    def feed(self, key: str) -> CachedFeed | None:
+        if self.stored is not None:
+            found: CachedFeed | None = self.stored.feeds.get(key)
+            return found
+        return self.feeds.get(key) if self.feeds is not None else None
+
+    def keep_feed(self, key: str, feed: CachedFeed) -> None:
+        if self.stored is not None:
+            self.stored.feeds[key] = feed
+        elif self.feeds is not None:
+            self.feeds[key] = feed
+
+    def cached_body(self, found: CachedFeed, path: str, links: str) -> bytes | None:
+        """The bytes of a cached feed, or None when they cannot be used: it shows a link to a
+        post that has moved since, or it refers to a file in `output` that has changed."""
+        if found.links not in (None, links):
+            return None
+        if found.body:
+            return found.body
+        if self.output is None or not found.etag:
+            return None
+        try:
+            body = target(self.output, path, self._checked).read_bytes()
+        except (OSError, OutputError):
+            return None
+        if etag_of(body) != found.etag:
+            return None
+        self.read_back.add(path)
+        return body
+
+
+# --- which files there are, and what they depend on -----------------------------------------
+
+
+def output_paths(site: Site) -> tuple[str, ...]:
+    """Every file `build` writes: each feed (archive documents included), and the OPML list."""
+    paths = tuple(spec.path for spec in site.specs)
+    return (*paths, site.config.opml) if site.config.opml else paths
+
+
+def serves(site: Site, path: str) -> bool:
+    """Whether `path` names a file of the site: an output file, or a page for people."""
+    if (
+        path in site.routes
+        or path == pages.INDEX
+        or (site.config.opml and path == site.config.opml)
+    ):
+        return True
+    return path.startswith(pages.PREVIEW) and path.removeprefix(pages.PREVIEW) in site.routes
+
+
+def output_keys(site: Site) -> dict[str, str]:
+    """Every output file's content key, by path: equal keys, equal bytes.
+
+    Cheap (no entry is rendered): what tells which files a change touched, for WebSub pings
+    and for the time a served file last changed.
+    """
+    found = {spec.path: _feed_key(site, spec) + site.links.version for spec in site.specs}
+    if site.config.opml:
+        found[site.config.opml] = list_key(site.specs, site.fingerprint)
+    return found
+
+
+def _feed_key(site: Site, spec: FeedSpec) -> str:
+    return feed_key(spec, [site.entry_keys[i] for i in spec.posts], site.fingerprint)
+
+
+# --- one file ---------------------------------------------------------------------------------
+
+
+def render_file(site: Site, path: str, caches: Caches | None = None) -> RenderedFile | None:
+    """The bytes of the file `path` names (None when the site has none): a feed, the OPML
+    list, the list of feeds (`pages.INDEX`) or a feed's preview page (`pages.PREVIEW` + path).
+    """
+    caches = caches if caches is not None else Caches()
+    spec = site.routes.get(path)
+    if spec is not None:
+        return _feed_file(site, spec, caches)
+    config = site.config
+    if config.opml and path == config.opml:
+        return _file(path, render_opml(site.specs, config), MEDIA_TYPES["opml"])
+    if path == pages.INDEX:
+        return _file(path, pages.index_page(site.specs, site.index, config), pages.HTML)
+    if path.startswith(pages.PREVIEW):
+        shown = site.routes.get(path.removeprefix(pages.PREVIEW))
+        if shown is None:
+            return None
+        entries = entries_of(site, shown.posts, caches)
+        return _file(path, pages.preview_page(shown, site.index, entries), pages.HTML)
+    return None
+
+
+def _file(
+    path: str,
+    body: bytes,
+    media_type: str,
+    *,
+    etag: str = "",
+    spec: FeedSpec | None = None,
+    problems: tuple[Problem, ...] = (),
+) -> RenderedFile:
+    return RenderedFile(
+        path=path,
+        body=body,
+        etag=etag or etag_of(body),
+        media_type=media_type,
+        problems=problems,
+        immutable=spec is not None and spec.immutable,
+        hubs=tuple(href for rel, href in spec.links if rel == "hub") if spec is not None else (),
+        self_url=spec.url if spec is not None else None,
+    )
+
+
+def _feed_file(site: Site, spec: FeedSpec, caches: Caches) -> RenderedFile:
+    """A feed: from the cache as it was, else spliced from its entries' fragments.
+
+    A cached feed is keyed by the configuration, its spec and its entries' keys; one whose
+    entries link to other posts by tag also remembers the site's links version, and is
+    rendered again when a post moves. Its entries' warnings are kept with it, so a warm
+    rebuild reports what a cold one does.
+    """
+    media = MEDIA_TYPES[spec.format]
+    key = _feed_key(site, spec)
+    found = caches.feed(key)
+    if found is not None:
+        body = caches.cached_body(found, spec.path, site.links.version)
+        if body is not None:
+            return _file(
+                spec.path, body, media, etag=found.etag, spec=spec, problems=found.problems
+            )
+    kind: Kind = (spec.format, spec.excerpt_only)
+    entries = entries_of(site, spec.posts, caches, (kind,))
+    fragments = _fragments(site, spec.posts, kind, entries, caches)
+    body, notes = render(spec, site.index, entries, site.config, fragments)
+    shown = [entries[i] for i in spec.posts]
+    problems = tuple(p for e in shown for p in e.problems) + tuple(
+        Problem(spec.path, note) for note in notes
+    )
+    etag = etag_of(body)
+    if all(e.complete for e in shown):
+        linked = any(e.links is not None for e in shown)
+        caches.keep_feed(
+            key,
+            CachedFeed(
+                b"" if caches.output is not None else body,
+                site.links.version if linked else None,
+                problems,
+                etag,
+                spec.path,
+            ),
+        )
+    return _file(spec.path, body, media, etag=etag, spec=spec, problems=problems)
+
+
+def _usable(site: Site, found: Entry | None) -> bool:
+    """A cached entry stands unless it links to posts by tag and one of them has moved."""
+    return found is not None and found.links in (None, site.links.version)
+
+
+def entries_of(
+    site: Site,
+    indices: Iterable[int],
+    caches: Caches | None = None,
+    kinds: tuple[Kind, ...] = (),
+) -> dict[int, Entry]:
+    """The entries of these posts: cached, else rendered here (serialised for `kinds` too,
+    into the caches). Each entry carries what rendering it had to say (`problems`)."""
+    caches = caches if caches is not None else Caches()
+    entries: dict[int, Entry] = {}
+    todo = []
+    for i in indices:
+        found = caches.entry(site.entry_keys[i])
+        if found is not None and _usable(site, found):
+            entries[i] = found
+        else:
+            todo.append(i)
+    if todo:
+        made = _entry_batch(
+            _context(site, encode=False), [(site.index.posts[i], kinds) for i in todo]
+        )
+        for i, (entry, serialised, _) in zip(todo, made, strict=True):
+            _keep(site, i, entry, serialised, encoded=None, caches=caches)
+            entries[i] = entry
+    return entries
+
+
+def _fragments(
+    site: Site, indices: Sequence[int], kind: Kind, entries: Mapping[int, Entry], caches: Caches
+) -> dict[int, bytes]:
+    """The entries of these posts serialised for `kind`, as they stand inside every feed."""
+    have = {i: caches.fragment(kind, site.entry_keys[i]) for i in indices}
+    missing = [i for i, fragment in have.items() if fragment is None]
+    if missing:
+        items = [(site.index.posts[i], entries[i]) for i in missing]
+        made = entry_fragments([kind[0]], items, site.config, excerpt_only=kind[1])[kind[0]]
+        for i, fragment in zip(missing, made, strict=True):
+            have[i] = fragment
+            caches.keep_fragment(kind, site.entry_keys[i], fragment)
+    return {i: have[i] or b"" for i in indices}
+
+
+def _keep(
+    site: Site,
+    i: int,
+    entry: Entry,
+    serialised: Mapping[Kind, bytes],
+    *,
+    encoded: bytes | None,
+    caches: Caches,
+) -> None:
+    if not entry.complete:  # a stand-in is never kept: rendered again where it is needed
+        return
+    key = site.entry_keys[i]
+    caches.keep_entry(key, entry, encoded)
+    for kind, fragment in serialised.items():
+        caches.keep_fragment(kind, key, fragment)
+
+
+# --- entries, in worker processes --------------------------------------------------------------
+
+Batch = Sequence[tuple[Post, tuple[Kind, ...]]]
+# What a worker gives back for one post: its entry, its fragments, its cache record (or None).
+Made = tuple[Entry, dict[Kind, bytes], bytes | None]
+ENTRY_BATCH = 64  # posts per task: enough for one serialisation per kind to pay
+
+
+def _context(site: Site, *, encode: bool) -> tuple[Config, Globals, bool]:
+    config = site.config
+    globals_ = Globals(
+        url=config.url, baseurl=config.baseurl, vars=config.site_vars, links=site.links
+    )
+    return config, globals_, encode
+
+
+def _entry_one(config: Config, globals_: Globals, post: Post) -> Entry:
+    from feedsmith.entry import make_entry  # noqa: PLC0415 - Liquid, Markdown and the cleaner load only when an entry is rendered
+
+    try:
+        return make_entry(post, config, globals_)
+    except PostError as exc:
+        # The file changed or vanished after it was indexed: a stand-in, never cached.
+        return Entry(
+            content="",
+            summary=post.summary or "",
+            title=post.title or post.slug,
+            complete=False,
+            problems=(Problem(exc.path, exc.reason, "error"),),
+        )
+
+
+def _entry_batch(context: tuple[Config, Globals, bool], batch: Batch) -> list[Made]:
+    """Render a run of posts, then serialise them for the kinds of feed that show each: in
+    the worker that made them, while they are at hand, one document per kind for the run.
+    With `context[2]`, also encode each complete entry as the build cache stores it."""
+    config, globals_, encoding = context
+    made = [_entry_one(config, globals_, post) for post, _ in batch]
+    return [
+        (entry, serialised, encode(entry) if encoding and entry.complete else None)
+        for entry, serialised in zip(made, _serialise(config, batch, made), strict=True)
+    ]
+
+
+def _serialise(config: Config, batch: Batch, entries: Sequence[Entry]) -> list[dict[Kind, bytes]]:
+    """Each entry of the run serialised for each kind its post is shown in."""
+    serialised: list[dict[Kind, bytes]] = [{} for _ in batch]
+    for excerpt_only in (False, True):
+        formats = sorted({fmt for _, kinds in batch for fmt, only in kinds if only == excerpt_only})
+        at = [n for n, (_, kinds) in enumerate(batch) if any(k[1] == excerpt_only for k in kinds)]
+        items = [(batch[n][0], entries[n]) for n in at]
+        by_format = entry_fragments(formats, items, config, excerpt_only=excerpt_only)
+        for fmt, fragments in by_format.items():
+            for n, fragment in zip(at, fragments, strict=True):
+                if (fmt, excerpt_only) in batch[n][1]:
+                    serialised[n][(fmt, excerpt_only)] = fragment
+    return serialised
+
+
+def _serialise_batch(
+    context: tuple[Config, Sequence[Entry]], batch: Sequence[tuple[int, Post, tuple[Kind, ...]]]
+) -> list[dict[Kind, bytes]]:
+    """Serialise cached entries (given by their place in `context[1]`) for their kinds."""
+    config, entries = context
+    return _serialise(
+        config, [(post, kinds) for _, post, kinds in batch], [entries[n] for n, _, _ in batch]
+    )
+
+
+def preload_renderer() -> None:
+    """Load the entry stage (Liquid, Markdown, the cleaner) and build its Markdown parser now:
+    `build` does it while workers read a large site, so the workers forked later to render
+    inherit it instead of each loading it themselves; `serve` before its first request."""
+    from feedsmith.entry import make_entry  # noqa: F401, PLC0415
+    from feedsmith.markup import to_html  # noqa: PLC0415
+
+    to_html("*a* [b](c)\n", "markdown")
+
+
+def prepare(
+    site: Site,
+    paths: Iterable[str],
+    caches: Caches,
+    *,
+    jobs: int | None = 1,
+    progress: Progress = quiet,
+    alongside: Callable[[], None] | None = None,
+) -> None:
+    """Render ahead, on every core when there are many, what the files in `paths` need and
+    the caches lack: each post once, however many feeds show it, serialised for each kind of
+    feed that shows it. (`render_file` would render the same one file at a time.)
+
+    `alongside`: work for this process while the workers render (see parallel.pmap).
+    """
+    specs = [site.routes[path] for path in paths if path in site.routes]
+    keys = {spec.path: _feed_key(site, spec) for spec in specs}
+    caches.look_ahead(keys.values())
+    kinds: dict[int, set[Kind]] = {}
+    for spec in specs:
+        cached_feed = caches.feed(keys[spec.path])
+        if cached_feed is not None and cached_feed.links in (None, site.links.version):
+            continue  # render_file checks its bytes; entries are rendered there if it must
+        for i in spec.posts:
+            kinds.setdefault(i, set()).add((spec.format, spec.excerpt_only))
+    todo: list[int] = []
+    cached: list[tuple[int, Entry]] = []
+    for i in sorted(kinds):
+        found = caches.entry(site.entry_keys[i])
+        if _usable(site, found):
+            assert found is not None
+            cached.append((i, found))
+        else:
+            todo.append(i)
+    batches = [
+        [(site.index.posts[i], tuple(sorted(kinds[i]))) for i in todo[n : n + ENTRY_BATCH]]
+        for n in range(0, len(todo), ENTRY_BATCH)
+    ]
+    made = pmap(
+        _entry_batch,
+        batches,
+        _context(site, encode=caches.encodes),
+        jobs=jobs,
+        progress=lambda n: progress("render", min(n * ENTRY_BATCH, len(todo)), len(todo)),
+        min_items=-(-MIN_ITEMS // ENTRY_BATCH),
+        chunk=1,
+        alongside=alongside,
+    )
+    for i, (entry, serialised, blob) in zip(
+        todo, (one for run in made for one in run), strict=True
+    ):
+        _keep(site, i, entry, serialised, encoded=blob, caches=caches)
+    _serialise_cached(site, cached, kinds, caches, jobs)
+
+
+def _serialise_cached(
+    site: Site,
+    cached: Sequence[tuple[int, Entry]],
+    kinds: Mapping[int, set[Kind]],
+    caches: Caches,
+    jobs: int | None,
+) -> None:
+    """Fragments for the entries that came from the cache, on every core when there are many
+    (forking costs more than serialising a few)."""
+    wanted = [
+        (n, i, tuple(sorted(k for k in kinds[i] if caches.fragment(k, site.entry_keys[i]) is None)))
+        for n, (i, _) in enumerate(cached)
+    ]
+    wanted = [(n, i, ks) for n, i, ks in wanted if ks]
+    if not wanted:
+        return
+    batches = [
+        [(n, site.index.posts[i], ks) for n, i, ks in wanted[m : m + ENTRY_BATCH]]
+        for m in range(0, len(wanted), ENTRY_BATCH)
+    ]
+    done = pmap(
+        _serialise_batch,
+        batches,
+        (site.config, [entry for _, entry in cached]),
+        jobs=jobs if len(wanted) >= MIN_ITEMS else 1,
+        min_items=-(-MIN_ITEMS // ENTRY_BATCH),
+        chunk=1,
+    )
+    for (_, i, _), serialised in zip(wanted, (one for run in done for one in run), strict=True):
+        for kind, fragment in serialised.items():
+            caches.keep_fragment(kind, site.entry_keys[i], fragment)
+
+
+# --- every file ---------------------------------------------------------------------------------
+
+
+def render_outputs(
+    site: Site,
+    caches: Caches,
+    *,
+    jobs: int | None = 1,
+    progress: Progress = quiet,
+    alongside: Callable[[], None] | None = None,
+) -> tuple[dict[str, RenderedFile], list[Problem]]:
+    """Every output file of the site, in memory, and what rendering them had to say."""
+    paths = output_paths(site)
+    prepare(site, paths, caches, jobs=jobs, progress=progress, alongside=alongside)
+    files: dict[str, RenderedFile] = {}
+    problems: set[Problem] = set()
+    for path in paths:
+        made = render_file(site, path, caches)
+        assert made is not None  # every output path names a file
+        files[path] = made
+        problems.update(made.problems)
+    return files, sorted(problems, key=lambda p: (p.where, p.reason, p.severity))

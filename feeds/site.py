@@ -1,0 +1,266 @@
+"""The read half: a source folder -> a Site (discover, parse, index), costing what changed.
+
+`read_site` finds the post files, parses the ones it has no state for, indexes the posts and
+lays out every feed. Given the file states of an earlier read (the previous Site in `serve`,
+the build cache's `known` states in `build`), a file whose stamp or bytes are unchanged is not
+parsed again. The states are kept in the build cache in shards (`load_states`/`save_states`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+
+from feedsmith.cache import Cache, encode
+from feedsmith.config import Config
+from feedsmith.discover import discover
+from feedsmith.errors import PostError
+from feedsmith.index import build_index, feed_specs
+from feedsmith.keys import entry_key
+from feedsmith.model import (
+    NO_STAMP,
+    FeedSpec,
+    Index,
+    Links,
+    Post,
+    Problem,
+    SourceFile,
+    Stamp,
+    fast_reduce,
+    links_version,
+    stamp_of,
+)
+from feedsmith.parallel import MIN_ITEMS, pmap
+from feedsmith.parse import content_digest, parse_post
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+def quiet(stage: str, done: int, total: int) -> None:
+    """The default progress sink: nothing."""
+
+
+@dataclass(frozen=True, slots=True)
+class FileState:
+    """What reading one post file gave, and the file state it was read in."""
+
+    stamp: Stamp  # unchanged stamp, unchanged result (unless it was taken too soon: `_reuse`)
+    post: Post | None
+    problems: tuple[Problem, ...] = ()
+    held_back: str | None = None
+    taken: int = 0  # time.time_ns() before the stamp was taken
+    key: str = ""  # entry_key(post) under the configuration it was read with
+
+    __reduce__ = fast_reduce
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """A source folder read once: the index, every feed as data, and what went wrong."""
+
+    config: Config
+    index: Index
+    specs: tuple[FeedSpec, ...]
+    problems: tuple[Problem, ...]
+    files: Mapping[str, FileState]  # every post file found, by relative path
+    links: Links
+    fingerprint: str  # config.fingerprint(), made once
+    entry_keys: tuple[str, ...]  # entry_key of each post of the index, in its order
+    held_back: Mapping[str, int] = field(default_factory=dict)  # reason -> posts not published
+    routes: Mapping[str, FeedSpec] = field(default_factory=dict)  # every feed by its path
+
+
+def _read_file(
+    file: SourceFile, config: Config, now: datetime, taken: int, fingerprint: str = ""
+) -> FileState:
+    """Parse one file. `taken`: the time before its stamp was (or is now) taken; with the
+    configuration's `fingerprint`, the state also carries the post's entry key."""
+    try:
+        if file.stamp == NO_STAMP:  # not stat'ed by discover: before reading, as there
+            file = replace(file, stamp=stamp_of(os.stat(file.path)))
+        parsed = parse_post(file, config, now=now)
+    except PostError as exc:
+        return FileState(NO_STAMP, None, (Problem(exc.path, exc.reason, "error"),))
+    except OSError as exc:
+        reason = f"cannot read: {exc.strerror or exc}"
+        return FileState(NO_STAMP, None, (Problem(file.rel, reason, "error"),))
+    except Exception as exc:  # one odd file must not stop the other posts
+        reason = f"cannot be read ({type(exc).__name__}: {exc})"
+        return FileState(NO_STAMP, None, (Problem(file.rel, reason, "error"),))
+    post = parsed.post
+    key = entry_key(post, fingerprint) if post is not None and fingerprint else ""
+    return FileState(file.stamp, post, parsed.problems, parsed.held_back, taken, key)
+
+
+def _read_one(context: tuple[Config, datetime, int, str], file: SourceFile) -> FileState:
+    return _read_file(file, *context)
+
+
+def _same_bytes(path: str, digest: str) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            return content_digest(handle.read()) == digest
+    except OSError:
+        return False
+
+
+# File times are coarse (a clock tick on Linux, 1-2 s on some file systems): a file written
+# again this soon after its stamp was taken can keep the very same stamp.
+RACY_NS = 3_000_000_000
+
+
+def _reuse(previous: FileState, file: SourceFile, now: datetime, taken: int) -> FileState | None:
+    """`previous` again if the file is unchanged: same stamp, or same bytes (a fresh checkout).
+
+    A stamp taken within RACY_NS of the file's last change proves nothing (git's "racily
+    clean" entries): the bytes are compared then. Never for a file that failed, a post held
+    back as future or dated after `now` (the clock decides those), or a draft (an undated draft
+    is dated by its modification time). `taken`: the time before `file.stamp` was taken.
+    """
+    post = previous.post
+    if (
+        previous.stamp == NO_STAMP
+        or previous.held_back == "dated in the future"
+        or file.draft
+        or (post is not None and post.date > now)
+    ):
+        return None
+    changed = max(previous.stamp[0], previous.stamp[3])
+    if file.stamp == previous.stamp and changed < previous.taken - RACY_NS:
+        return previous
+    if (
+        post is None
+        or file.stamp[1] != previous.stamp[1]
+        or not _same_bytes(file.path, post.digest)
+    ):
+        return None
+    return replace(
+        previous,
+        stamp=file.stamp,
+        post=post if post.path == file.path else replace(post, path=file.path),
+        taken=taken,
+    )
+
+
+def read_site(
+    config: Config,
+    *,
+    now: datetime | None = None,
+    progress: Progress = quiet,
+    previous: Site | None = None,
+    known: Mapping[str, FileState] | None = None,
+    jobs: int | None = None,
+    alongside: Callable[[], None] | None = None,
+) -> Site:
+    """Discover and parse every post, index them and lay out every feed. Reads front matter only.
+
+    With `previous` (the same configuration read earlier) or `known` (file states from the
+    build cache), a file whose stamp or content is unchanged is not parsed again: a rebuild
+    costs what changed, plus a directory walk. `alongside`: work for this process while many
+    files are read in worker processes (see parallel.pmap).
+    """
+    now = now or datetime.now(UTC)
+    taken = time.time_ns()  # before any file is stat'ed
+    fingerprint = config.fingerprint()
+    if previous is not None and previous.config == config:
+        known = previous.files
+    known = known or {}
+    found, problems = discover(
+        config.source, jekyll=config.jekyll, drafts=config.drafts, stamps=bool(known)
+    )
+    states: dict[str, FileState | None] = {}
+    for file in found:
+        before = known.get(file.rel)
+        states[file.rel] = _reuse(before, file, now, taken) if before is not None else None
+    todo = [file for file in found if states[file.rel] is None]
+    fresh = pmap(
+        _read_one,
+        todo,
+        (config, now, taken, fingerprint),
+        jobs=jobs,
+        alongside=alongside if len(todo) >= MIN_ITEMS else None,
+        progress=lambda n: progress("read", n, len(todo)),
+    )
+    states.update((file.rel, state) for file, state in zip(todo, fresh, strict=True))
+    read: dict[str, FileState] = {rel: state for rel, state in states.items() if state is not None}
+    posts = [state.post for state in read.values() if state.post is not None]
+    held_back = Counter(state.held_back for state in read.values() if state.held_back)
+    for state in read.values():
+        problems.extend(state.problems)
+    index, index_problems = build_index(posts)
+    specs, spec_problems = feed_specs(index, config)
+    return Site(
+        config=config,
+        index=index,
+        specs=specs,
+        problems=tuple(problems + index_problems + spec_problems),
+        files=read,
+        links=_links(index, config),
+        fingerprint=fingerprint,
+        entry_keys=tuple(_entry_key_of(post, read, fingerprint) for post in index.posts),
+        held_back=dict(held_back),
+        routes={spec.path: spec for spec in specs},
+    )
+
+
+def _entry_key_of(post: Post, states: Mapping[str, FileState], fingerprint: str) -> str:
+    """The entry key the post's file state carries, unless the index holds another post than
+    the state (one whose id it had to change)."""
+    state = states.get(post.rel)
+    if state is not None and state.key and state.post is post:
+        return state.key
+    return entry_key(post, fingerprint)
+
+
+def _links(index: Index, config: Config) -> Links:
+    """What `{% post_url %}` and `{% link %}` resolve against."""
+    prefix = config.url + config.baseurl
+    by_rel = {p.rel: p.url.removeprefix(prefix) for p in index.posts}
+    return Links(
+        root=config.source,
+        by_name={
+            os.path.splitext(os.path.basename(p.path))[0]: p.url.removeprefix(prefix)
+            for p in index.posts
+        },
+        by_rel=by_rel,
+        collections=config.collections,
+        version=links_version(by_rel),
+    )
+
+
+STATE_SHARDS = 64  # file states are cached in shards: one new post rewrites 1/64 of them
+
+
+def _shard(rel: str) -> int:
+    digest = hashlib.blake2b(rel.encode("utf-8", "surrogatepass"), digest_size=4).hexdigest()
+    return int(digest, 16) % STATE_SHARDS
+
+
+def load_states(cache: Cache, fingerprint: str) -> dict[str, FileState]:
+    """The file states an earlier build under this configuration saved."""
+    states: dict[str, FileState] = {}
+    for shard in range(STATE_SHARDS):
+        states.update(cache.files.get(f"{fingerprint}:{shard}") or {})
+    return states
+
+
+def save_states(
+    cache: Cache, fingerprint: str, states: Mapping[str, FileState], known: Mapping[str, FileState]
+) -> None:
+    """Write the shards whose file states changed since they were loaded (`known`)."""
+    changed = {_shard(rel) for rel in set(states) ^ set(known)}
+    changed |= {
+        _shard(rel) for rel, state in states.items() if rel in known and known[rel] is not state
+    }
+    shards: dict[int, dict[str, FileState]] = {shard: {} for shard in changed}
+    for rel, state in states.items():
+        members = shards.get(_shard(rel)) if changed else None
+        if members is not None:
+            members[rel] = state
+    for shard, members in shards.items():
+        cache.files.set_encoded(f"{fingerprint}:{shard}", encode(members))
