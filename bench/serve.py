@@ -12,6 +12,7 @@ per second, latency percentiles and the ratio feedsmith / bare. Target: at least
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -101,8 +102,11 @@ def main() -> None:
     ours_port, bare_port = free_port(), free_port()
     with tempfile.TemporaryDirectory() as scratch:
         (Path(scratch) / "bare_app.py").write_text(BARE_APP, encoding="utf-8")
-        env = {"FEEDSMITH_SOURCE": args.source, "FEEDSMITH_RELOAD": "0", "PYTHONPATH": str(ROOT)}
-        ours = start("server.app:app_from_environment", ours_port, env, ROOT, factory=True)
+        source = Path(scratch) / "source"  # serve keeps its state in the folder it serves
+        shutil.copytree(args.source, source)
+        given = {"source": str(source), "reload": False, "access_log": False}
+        env = {"FEEDSMITH_SERVE": json.dumps(given)}
+        ours = start("feedsmith.server.run:app_from_environment", ours_port, env, ROOT, factory=True)
         try:
             url = f"http://127.0.0.1:{ours_port}{args.path}"
             with urllib.request.urlopen(
