@@ -1,1 +1,1 @@
-"""The ASGI app that serves feedsmith's feeds live (a thin layer over `feeds`)."""
+"""The ASGI app that serves feedsmith's files live: a thin layer over the library's API."""
