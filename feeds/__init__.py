@@ -33,6 +33,7 @@ from feedsmith.outputs import (
 from feedsmith.pages import CSP as PAGE_CSP
 from feedsmith.pipeline import build as _build
 from feedsmith.site import Site, read_site
+from feedsmith.state import state_folder
 from feedsmith.version import __version__
 from feedsmith.websub import publish as notify_hubs
 
@@ -66,6 +67,7 @@ __all__ = [
     "reload_config",
     "render_file",
     "serves",
+    "state_folder",
 ]
 
 

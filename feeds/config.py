@@ -48,7 +48,12 @@ BUILTIN_RULES: tuple[str, ...] = (
     "kramdown_attributes",
 )
 
-CONFIG_FILES = ("_config.yml", "feedsmith.toml")  # read from a source folder, in this order
+CONFIG_FILES = ("_config.yml", "feedsmith.toml")
+# What Jekyll 4 always excludes, whatever `exclude:` says (Jekyll::Configuration::DEFAULTS).
+JEKYLL_EXCLUDES = (
+    ".sass-cache", ".jekyll-cache", "gemfiles", "Gemfile", "Gemfile.lock", "node_modules",
+    "vendor/bundle/", "vendor/cache/", "vendor/gems/", "vendor/ruby/",
+)  # fmt: skip  # read from a source folder, in this order
 DEFAULT_SOURCE = Path("posts")
 DEFAULT_OUTPUT = Path("_site")
 
@@ -127,6 +132,10 @@ class Config:
     # `url` is a stand-in (`serve` on its own address, no url configured): entry ids built on
     # it are throw-away, so nothing served may be cached, and the server says so.
     url_is_fallback: bool = False
+    # Jekyll's own keys that decide what is a post: `exclude:` less `include:` (with Jekyll's
+    # defaults), and the folder collections (and so `_posts/`) live in.
+    jekyll_exclude: tuple[str, ...] = ()
+    collections_dir: str = ""
     # Where the settings came from, so that `reload_config` can read them again.
     config_file: Path | None = field(default=None, compare=False)
     overrides: Mapping[str, Any] = field(default_factory=dict, compare=False)
@@ -617,7 +626,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "cache_dir",
         _cache_dir,
-        "Folder of the build cache (default `OUT/.feedsmith-cache`); safe to delete. Relative to the working folder.",
+        "Folder of feedsmith's state: the build cache, the list of files it wrote, its lock (default `SOURCE/.feedsmith-cache`); safe to delete. Relative to the working folder.",
     ),
 )
 SETTING_KEYS = tuple(s.key for s in SETTINGS)
@@ -697,6 +706,21 @@ def _jekyll_settings(data: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _jekyll_reading(data: Mapping[str, Any], origin: str) -> dict[str, Any]:
+    """Jekyll's keys that decide which files are posts: `exclude`, `include`, `collections_dir`."""
+    exclude = _str_list("exclude", data.get("exclude"))
+    include = set(_str_list("include", data.get("include")))
+    folder = data.get("collections_dir") or ""
+    if not isinstance(folder, str) or ".." in folder.split("/"):
+        raise ConfigError(
+            "collections_dir", f"expected a folder of the site, got {folder!r}", origin=origin
+        )
+    return {
+        "jekyll_exclude": tuple(p for p in (*JEKYLL_EXCLUDES, *exclude) if p not in include),
+        "collections_dir": folder.strip("/"),
+    }
+
+
 def _jekyll_feed_settings(data: Mapping[str, Any]) -> dict[str, Any]:
     """jekyll-feed's `feed:` keys feedsmith honours, by feedsmith's names."""
     feed = data.get("feed")
@@ -770,9 +794,12 @@ def load_config(
     }
     site_vars: dict[str, Any] = {}
 
+    if jekyll:
+        values["jekyll_exclude"] = JEKYLL_EXCLUDES
     if jekyll_config.is_file():
         data = _read_yaml(jekyll_config)
         site_vars = data
+        values.update(_jekyll_reading(data, str(jekyll_config)))
         feed = data.get("feed")
         if isinstance(feed, Mapping):
             _reject_unknown(

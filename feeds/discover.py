@@ -9,8 +9,9 @@ followed.
 
 from __future__ import annotations
 
+import fnmatch
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from feedsmith.config import CONFIG_FILES
@@ -40,8 +41,9 @@ def _is_candidate(name: str) -> bool:
     )
 
 
-def _scan(top: str) -> Iterator[os.DirEntry[str]]:
-    """Every non-folder entry below `top`, depth first in name order; symlinked folders skipped.
+def _scan(top: str, skip: frozenset[str] = frozenset()) -> Iterator[os.DirEntry[str]]:
+    """Every non-folder entry below `top`, depth first in name order; symlinked folders and
+    the folders in `skip` (absolute paths) left out.
 
     os.scandir hands back file types with the names, so an archive of 100,000 posts costs one
     stat per post (for its stamp), not four.
@@ -49,6 +51,8 @@ def _scan(top: str) -> Iterator[os.DirEntry[str]]:
     stack = [top]
     while stack:
         folder = stack.pop()
+        if folder in skip:
+            continue
         try:
             with os.scandir(folder) as listing:
                 entries = sorted(listing, key=lambda e: e.name)
@@ -88,22 +92,44 @@ def _place(
     return draft, tuple(p for p in rel_parts[:at] if p and not p.startswith("_"))
 
 
+def jekyll_excluded(rel: str, patterns: Sequence[str]) -> bool:
+    """Whether Jekyll's EntryFilter leaves `rel` out: a pattern matches it as a glob (where
+    `*` also crosses `/`, as Ruby's File.fnmatch without FNM_PATHNAME), or is a prefix of it
+    (so `_posts/old` leaves out `_posts/older.md` too, as Jekyll does)."""
+    return any(fnmatch.fnmatchcase(rel, p) or rel.startswith(p) for p in patterns if p)
+
+
 def discover(
-    source: Path, *, jekyll: bool, drafts: bool = False, stamps: bool = True
+    source: Path,
+    *,
+    jekyll: bool,
+    drafts: bool = False,
+    stamps: bool = True,
+    skip: frozenset[str] = frozenset(),
+    exclude: Sequence[str] = (),
+    collections_dir: str = "",
 ) -> tuple[list[SourceFile], list[Problem]]:
     """Every post file under `source`, sorted by relative path, and the files refused on the way.
+
+    `skip`: absolute paths of files and folders that are never posts (an output folder inside
+    the source, the files feedsmith wrote there). In a Jekyll site, `exclude`: Jekyll's
+    `exclude:` patterns (less `include:`), and posts live under `collections_dir`.
 
     Without `stamps` the files are not stat'ed here (their stamp stays NO_STAMP): with no
     earlier state to compare them with, whoever reads a file takes its stamp first.
     """
     root = os.path.realpath(source)
+    top = os.path.join(root, collections_dir.strip("/")) if jekyll and collections_dir else root
     found: list[SourceFile] = []
     problems: list[Problem] = []
-    for entry in _scan(root):
-        if not _is_candidate(entry.name):
+    for entry in _scan(top, skip):
+        if not _is_candidate(entry.name) or entry.path in skip:
             continue
         rel = entry.path[len(root) + 1 :].replace(os.sep, "/")
-        place = _place(rel.split("/"), jekyll=jekyll, drafts=drafts)
+        if jekyll and exclude and jekyll_excluded(rel, exclude):
+            continue
+        inner = entry.path[len(top) + 1 :].replace(os.sep, "/")  # below collections_dir
+        place = _place(inner.split("/"), jekyll=jekyll, drafts=drafts)
         if place is None:
             continue
         if entry.is_symlink() and _outside(entry, root):

@@ -21,10 +21,9 @@ from feedsmith.config import Config
 from feedsmith.model import BuildReport
 from feedsmith.outputs import Caches, preload_renderer, render_outputs
 from feedsmith.render import render_links_include
-from feedsmith.site import Progress, load_states, quiet, read_site, save_states
-from feedsmith.write import WriteResult, differences, locked, write_files, write_text_atomically
-
-CACHE_FOLDER = ".feedsmith-cache"
+from feedsmith.site import Progress, load_states, never_posts, quiet, read_site, save_states
+from feedsmith.state import locked, read_manifest, state_folder, usable
+from feedsmith.write import WriteResult, differences, write_files, write_text_atomically
 
 
 def _save(cache: Cache) -> None:
@@ -46,16 +45,13 @@ def build(
 ) -> BuildReport:
     """Build every feed of `config.source` into `config.output` (or, with `check`, compare)."""
     started = time.perf_counter()
+    state = state_folder(config)
     # --check writes nothing at all: no lock file, no cache, no output folder.
-    guard = contextlib.nullcontext() if check else locked(config.output)
+    guard = contextlib.nullcontext() if check else locked(state, config.output)
     # The cache is saved while the feeds are written (both wait mostly on the disk or on
     # compression outside the GIL); leaving this block waits for it, inside the lock.
     with guard, ThreadPoolExecutor(max_workers=1) as background:
-        cache = (
-            Cache(config.cache_dir or config.output / CACHE_FOLDER)
-            if use_cache and not check
-            else None
-        )
+        cache = Cache(state) if use_cache and not check and usable(state) else None
         saving: Future[None] | None = None
         try:
             known = load_states(cache, config.fingerprint()) if cache is not None else {}
@@ -66,6 +62,7 @@ def build(
                 known=known,
                 jobs=jobs,
                 alongside=preload_renderer,
+                skip=never_posts(config, read_manifest(state, config.output)),
             )
             caches = Caches.over(cache, config.output) if cache is not None else Caches()
             states_saved = False
@@ -86,12 +83,12 @@ def build(
             if cache is not None and saving is None:
                 cache.close()
         bodies = {path: file.body for path, file in files.items()}
-        mismatched = differences(config.output, bodies) if check else ()
+        mismatched = differences(config.output, bodies, state=state) if check else ()
         if check:
             result = WriteResult((), tuple(sorted(set(bodies) - {d.path for d in mismatched})), ())
         else:
             digests = {path: file.etag.strip('"') for path, file in files.items()}
-            result = write_files(config.output, bodies, digests, same=caches.read_back)
+            result = write_files(config.output, bodies, digests, caches.read_back, state=state)
             if links_include is not None:  # a file the user named, outside OUT on purpose
                 write_text_atomically(links_include, render_links_include(site.specs))
     written = set(result.written)

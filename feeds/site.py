@@ -12,7 +12,7 @@ import hashlib
 import os
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
@@ -156,13 +156,15 @@ def read_site(
     known: Mapping[str, FileState] | None = None,
     jobs: int | None = None,
     alongside: Callable[[], None] | None = None,
+    skip: frozenset[str] = frozenset(),
 ) -> Site:
     """Discover and parse every post, index them and lay out every feed. Reads front matter only.
 
     With `previous` (the same configuration read earlier) or `known` (file states from the
     build cache), a file whose stamp or content is unchanged is not parsed again: a rebuild
     costs what changed, plus a directory walk. `alongside`: work for this process while many
-    files are read in worker processes (see parallel.pmap).
+    files are read in worker processes (see parallel.pmap). `skip`: absolute paths that are
+    never posts (see `never_posts`).
     """
     now = now or datetime.now(UTC)
     taken = time.time_ns()  # before any file is stat'ed
@@ -171,7 +173,13 @@ def read_site(
         known = previous.files
     known = known or {}
     found, problems = discover(
-        config.source, jekyll=config.jekyll, drafts=config.drafts, stamps=bool(known)
+        config.source,
+        jekyll=config.jekyll,
+        drafts=config.drafts,
+        stamps=bool(known),
+        skip=skip,
+        exclude=config.jekyll_exclude,
+        collections_dir=config.collections_dir,
     )
     states: dict[str, FileState | None] = {}
     for file in found:
@@ -231,6 +239,18 @@ def _links(index: Index, config: Config) -> Links:
         collections=config.collections,
         version=links_version(by_rel),
     )
+
+
+def never_posts(config: Config, written: Iterable[str]) -> frozenset[str]:
+    """What must never be read as a post: the output folder, where it lies inside the source,
+    and the files feedsmith wrote into it (`written`, relative to it) where it is the source
+    itself (feeds committed into a site: way b)."""
+    source, out = os.path.realpath(config.source), os.path.realpath(config.output)
+    if out == source:
+        return frozenset(os.path.join(out, rel) for rel in written)
+    if out.startswith(source + os.sep):
+        return frozenset({out})
+    return frozenset()
 
 
 STATE_SHARDS = 64  # file states are cached in shards: one new post rewrites 1/64 of them

@@ -10,25 +10,27 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import json
 import os
 import re
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
 
 from feedsmith.errors import OutputError, os_reason
 from feedsmith.model import Difference
-from feedsmith.version import __version__
+from feedsmith.state import (
+    forget_old_bookkeeping,
+    manifest_body,
+    manifest_path,
+    read_manifest,
+    usable,
+)
 
-MANIFEST = ".feedsmith-manifest.json"
 # Two threads overlap the waits on a slow disk; more only spin on the folder's lock in the
 # kernel, since files of one folder are created one at a time.
 WRITERS = 2
 _counter = itertools.count()
-LOCK = ".feedsmith.lock"
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,15 +69,6 @@ def target(out: Path, rel: str, _checked: dict[Path, Path] | None = None) -> Pat
     if path.is_symlink():
         raise OutputError(path, "refused: it is a symlink")
     return path
-
-
-def read_manifest(out: Path) -> dict[str, str]:
-    try:
-        data = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    files = data.get("files") if isinstance(data, dict) else None
-    return {str(k): str(v) for k, v in files.items()} if isinstance(files, dict) else {}
 
 
 def _atomic_write(path: Path, body: bytes) -> None:
@@ -147,52 +140,26 @@ def output_folder(out: Path) -> None:
         raise OutputError(out, f"cannot make this folder: {os_reason(exc)}") from exc
 
 
-@contextlib.contextmanager
-def locked(out: Path) -> Iterator[None]:
-    """One build at a time per output folder (a second one waits).
-
-    On a folder that cannot be written (a read-only disk) the lock is only taken if its file
-    is there already: a build with nothing to write must still succeed there.
-    """
-    output_folder(out)
-    lock = out / LOCK
-    handle: BinaryIO
-    try:
-        handle = lock.open("a+b")
-    except OSError:
-        try:
-            handle = lock.open("rb")  # flock needs no write access
-        except OSError:
-            yield  # nothing to lock: a write, if one is needed, fails with its reason
-            return
-    try:
-        try:
-            import fcntl  # noqa: PLC0415 - POSIX only; elsewhere builds are not serialised
-
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        except ImportError:
-            pass
-        yield
-    finally:
-        handle.close()
-
-
 def write_files(
     out: Path,
     files: Mapping[str, bytes],
     digests: Mapping[str, str],
     same: Collection[str] = (),
+    *,
+    state: Path,
 ) -> WriteResult:
     """Write every file that changed, then remove feeds of the last build that are gone.
 
     All paths are checked before the first byte is written; removals happen only after every
     write succeeded, so an interrupted build never loses a feed of the last good one. Files in
-    `same` were just read from OUT with these very bytes: they are not read again.
+    `same` were just read from OUT with these very bytes: they are not read again. What was
+    written is kept in the state folder (feedsmith.state), never in OUT.
     """
+    output_folder(out)
     checked: dict[Path, Path] = {}
     targets = {rel: target(out, rel, checked) for rel in sorted(files)}
     _sweep({path.parent for path in targets.values()} | {out.resolve()})
-    previous = read_manifest(out)
+    previous = read_manifest(state, out)
     written: list[str] = []
     unchanged: list[str] = []
     for rel, path in targets.items():
@@ -214,10 +181,11 @@ def write_files(
                 raise OutputError(path, f"cannot remove it: {os_reason(exc)}") from exc
             removed.append(rel)
             _prune_empty(path.parent, out.resolve())
-    manifest = {"generator": f"feedsmith {__version__}", "files": dict(sorted(digests.items()))}
-    body = json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8")
-    if not _same(out / MANIFEST, body):
-        _write(out / MANIFEST, body)
+    body = manifest_body(out, digests)
+    kept = manifest_path(state, out)
+    if not _same(kept, body) and usable(kept.parent):
+        _write(kept, body)
+    forget_old_bookkeeping(state, out)
     return WriteResult(tuple(written), tuple(unchanged), tuple(removed))
 
 
@@ -231,14 +199,15 @@ def _prune_empty(folder: Path, root: Path) -> None:
         folder = folder.parent
 
 
-def differences(out: Path, files: Mapping[str, bytes]) -> list[Difference]:
-    """What `--check` reports: files missing or different, and stale feeds still present."""
+def differences(out: Path, files: Mapping[str, bytes], *, state: Path) -> list[Difference]:
+    """What `--check` reports: files missing or different, and stale feeds still present
+    (those the last build wrote, where its manifest is at hand)."""
     found = []
     for rel in sorted(files):
         path = target(out, rel)
         if not _same(path, files[rel]):
             found.append(Difference(rel, "different" if path.is_file() else "missing"))
-    stale = sorted(set(read_manifest(out)) - set(files))
+    stale = sorted(set(read_manifest(state, out)) - set(files))
     found += [Difference(rel, "stale") for rel in stale if (out / rel).is_file()]
     return found
 

@@ -15,7 +15,6 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from pathlib import Path
 
 import brotli  # type: ignore[import-untyped]
 import zstandard
@@ -33,6 +32,7 @@ from feedsmith import (
     reload_config,
     render_file,
     serves,
+    state_folder,
 )
 from feedsmith.server.conditional import http_date
 from feedsmith.server.modified import ModifiedTimes
@@ -195,12 +195,6 @@ def ping_in_background(hubs: tuple[str, ...], urls: list[str]) -> None:
         log.info("WebSub: %d changed feed(s) sent to %d hub(s)", len(urls), len(hubs))
 
     threading.Thread(target=run, name="websub-ping", daemon=True).start()
-
-
-def state_folder(config: Config) -> Path:
-    """Where `serve` keeps what must outlive a restart: the configured `cache_dir`, else a
-    hidden folder in the source (never read as posts, never published by Jekyll)."""
-    return config.cache_dir or config.source / ".feedsmith-cache"
 
 
 class FeedStore:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 import textwrap
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -14,6 +16,7 @@ import pytest
 from feedsmith.config import Config, load_config
 from feedsmith.model import BuildReport
 from feedsmith.pipeline import build
+from feedsmith.state import ENVIRONMENT
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTS = ROOT / "posts"
@@ -29,6 +32,12 @@ def corpus() -> Path:
     if not (CORPUS / "finews" / "_posts").is_dir():
         pytest.skip(f"shared corpus not found at {CORPUS} (it ships beside the project in CI)")
     return CORPUS
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """feedsmith keeps its state beside the source it reads: for the tests, in a folder of
+    their own (one per source), never inside the repository's posts/."""
+    os.environ.setdefault(ENVIRONMENT, tempfile.mkdtemp(prefix="feedsmith-state-"))
 
 
 @pytest.fixture(scope="session")

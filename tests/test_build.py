@@ -346,3 +346,70 @@ def test_full_disk_keeps_the_last_good_feeds(tmp_path: Path) -> None:
         assert "No space left on device" in full.stderr and "Traceback" not in full.stderr
         assert snapshot(out) == before
         assert not list(out.rglob("*.tmp"))
+
+
+# --- what feedsmith keeps for itself ----------------------------------------------------------
+
+
+def test_nothing_feedsmith_keeps_for_itself_is_in_the_output(tmp_path: Path) -> None:
+    """No cache, lock or manifest in OUT (it is what a site publishes): they live in
+    `.feedsmith-cache/` in the source by default, and a second build still rewrites nothing."""
+    source = tmp_path / "posts"
+    shutil.copytree(POSTS, source)
+    out = tmp_path / "_site"
+    env = {k: v for k, v in os.environ.items() if k != "FEEDSMITH_CACHE_DIR"}
+    for _ in range(2):
+        result = subprocess.run(
+            [sys.executable, "-m", "feedsmith", "build", str(source), "-o", str(out)],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+    assert "0 written" in result.stdout
+    assert not [p for p in out.rglob("*") if p.name.startswith(".")]
+    state = source / ".feedsmith-cache"
+    assert (state / "cache.sqlite").is_file()
+    assert len(list((state / "outputs").glob("*.json"))) == 1
+
+
+def test_what_an_older_build_kept_in_the_output_is_removed(tmp_path: Path) -> None:
+    out = tmp_path / "_site"
+    assert feedsmith("build", POSTS, "-o", out).returncode == 0
+    (out / ".feedsmith-manifest.json").write_text('{"files": {}}', encoding="utf-8")
+    (out / ".feedsmith.lock").write_bytes(b"")
+    (out / ".feedsmith-cache").mkdir()
+    (out / ".feedsmith-cache" / "cache.sqlite").write_bytes(b"old")
+    (out / "keep.html").write_text("the site's own", encoding="utf-8")
+    assert feedsmith("build", POSTS, "-o", out).returncode == 0
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith((".", "keep"))) == [
+        "keep.html"
+    ]
+
+
+def test_an_output_folder_inside_a_plain_source_is_never_read(tmp_path: Path) -> None:
+    """`feedsmith build posts -o posts/out`: what is in out/ is not a post, then or later."""
+    source = tmp_path / "posts"
+    shutil.copytree(POSTS, source)
+    out = source / "out"
+    out.mkdir()
+    write_post(out, "2022-05-01-not-a-post.md", "title: Not a post")
+    first = feedsmith("build", source, "-o", out)
+    assert first.returncode == 0, first.stderr
+    assert "12 published" in first.stdout
+    again = feedsmith("build", source, "-o", out)
+    assert "12 published" in again.stdout and "0 written" in again.stdout
+
+
+def test_a_plain_source_built_into_itself_reads_only_its_posts(tmp_path: Path) -> None:
+    """`-o` the source itself: the files feedsmith wrote there are never posts."""
+    source = tmp_path / "posts"
+    shutil.copytree(POSTS, source)
+    for _ in range(2):
+        result = feedsmith("build", source, "-o", source)
+        assert result.returncode == 0, result.stderr
+        assert "15 read, 12 published" in result.stdout
+    assert "0 written" in result.stdout
+    assert (source / "feed.xml").is_file()

@@ -26,6 +26,7 @@ import feedsmith.cache
 import feedsmith.config
 import feedsmith.entry
 import feedsmith.render
+import feedsmith.state
 import feedsmith.write
 import pytest
 import yaml
@@ -35,6 +36,7 @@ from feedsmith.config import Config, load_config
 from feedsmith.entry import make_entry
 from feedsmith.model import BuildReport, SourceFile, stamp_of
 from feedsmith.parse import parse_post
+from feedsmith.state import state_folder
 
 from tests.conftest import NOW
 
@@ -166,6 +168,11 @@ class Archive:
     @property
     def out(self) -> Path:
         return self.root / "cached"
+
+    @property
+    def state(self) -> Path:
+        """Where the build cache lives (feedsmith.state)."""
+        return state_folder(self.config(self.out))
 
     def path(self, i: int) -> Path:
         return self.source / "_posts" / f"{_post_name(i)}.md"
@@ -471,7 +478,7 @@ def test_future_post_is_published_once_now_passes_its_date(archive: Archive) -> 
 
 def test_corrupted_cache_file_neither_fails_the_build_nor_changes_output(archive: Archive) -> None:
     """Garbage bytes in cache.sqlite: the build succeeds and writes a cold build's bytes."""
-    (archive.out / ".feedsmith-cache" / "cache.sqlite").write_bytes(b"not a database \x00\xff" * 64)
+    (archive.state / "cache.sqlite").write_bytes(b"not a database \x00\xff" * 64)
     _edit_body(archive)
     report = archive.check()
     assert not report.errors
@@ -479,7 +486,7 @@ def test_corrupted_cache_file_neither_fails_the_build_nor_changes_output(archive
 
 def test_corrupted_cache_is_rebuilt_for_the_next_build(archive: Archive, calls: Calls) -> None:
     """After a build over a corrupted cache, the next unchanged rebuild parses nothing again."""
-    (archive.out / ".feedsmith-cache" / "cache.sqlite").write_bytes(b"not a database \x00\xff" * 64)
+    (archive.state / "cache.sqlite").write_bytes(b"not a database \x00\xff" * 64)
     archive.build()
     calls.clear()
     archive.build()
@@ -497,7 +504,7 @@ def test_cache_of_another_feedsmith_version_gives_a_cold_builds_output(
             feedsmith.cache,
             feedsmith.config,
             feedsmith.render,
-            feedsmith.write,
+            feedsmith.state,
         ):
             other.setattr(module, "__version__", "0.0.9")
         shutil.rmtree(archive.out)
@@ -509,7 +516,7 @@ def test_cache_of_another_feedsmith_version_gives_a_cold_builds_output(
 
 def test_cache_marked_with_another_version_is_not_read(archive: Archive) -> None:
     """Rows of a cache whose `meta` names another version are never served, even if keys match."""
-    database = archive.out / ".feedsmith-cache" / "cache.sqlite"
+    database = archive.state / "cache.sqlite"
     with sqlite3.connect(database) as db:
         assert db.execute("SELECT count(*) FROM feeds").fetchone()[0] > 0
         db.execute("UPDATE meta SET value = '1:0.0.9' WHERE key = 'schema'")
@@ -542,14 +549,14 @@ def test_another_copy_of_a_rendering_library_starts_the_cache_over(
 
 def test_deleting_the_cache_folder_between_builds_is_safe(archive: Archive) -> None:
     """Without its cache folder, the next build still writes a cold build's bytes."""
-    shutil.rmtree(archive.out / ".feedsmith-cache")
+    shutil.rmtree(archive.state)
     _edit_title(archive)
     archive.check()
-    assert (archive.out / ".feedsmith-cache" / "cache.sqlite").is_file()
+    assert (archive.state / "cache.sqlite").is_file()
 
 
 def test_cache_dir_keeps_the_cache_out_of_the_output_folder(tmp_path: Path, calls: Calls) -> None:
-    """With `cache_dir`, the cache lives there, is reused, and nothing goes to OUT/.feedsmith-cache."""
+    """With `cache_dir`, the cache lives there, is reused, and nothing goes to the default place."""
     site = Archive(tmp_path, cache_dir=tmp_path / "elsewhere")
     site.write()
     site.build()
@@ -560,6 +567,7 @@ def test_cache_dir_keeps_the_cache_out_of_the_output_folder(tmp_path: Path, call
     site.check()
     assert (tmp_path / "elsewhere" / "cache.sqlite").is_file()
     assert not (site.out / ".feedsmith-cache").exists()
+    assert not (site.source / ".feedsmith-cache").exists()
 
 
 def test_cache_dir_is_a_setting_of_the_configuration(archive: Archive) -> None:
@@ -662,7 +670,7 @@ def test_cache_holds_no_copy_of_the_feeds_and_survives_them_being_changed(
 ) -> None:
     """Cached feeds refer to their files in the output folder: a feed file edited or deleted
     by hand is written again with the bytes a cold build gives, from the cached entries."""
-    with sqlite3.connect(archive.out / pipeline.CACHE_FOLDER / "cache.sqlite") as db:
+    with sqlite3.connect(archive.state / "cache.sqlite") as db:
         stored = db.execute("SELECT SUM(LENGTH(value)) FROM feeds").fetchone()[0]
     feed_bytes = sum(len(p.read_bytes()) for p in archive.out.rglob("*.xml"))
     assert stored < feed_bytes / 10

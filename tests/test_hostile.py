@@ -9,7 +9,6 @@ inside OUT. The rest build generated archives to interrupt, race and read builds
 from __future__ import annotations
 
 import html
-import json
 import os
 import re
 import shutil
@@ -28,6 +27,8 @@ from urllib.parse import unquote, urlsplit
 import feedparser
 import pytest
 from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning
+from feedsmith import Config, state_folder
+from feedsmith.state import read_manifest
 from lxml import etree
 
 from tests.conftest import DATA
@@ -609,8 +610,8 @@ def test_every_written_file_is_inside_out(hostile: HostileBuild) -> None:
     out = hostile.out.resolve()
     escaping = [p for p in tree_files(hostile.out) if not p.resolve().is_relative_to(out)]
     assert escaping == []
-    manifest = (hostile.out / ".feedsmith-manifest.json").read_text(encoding="utf-8")
-    listed = json.loads(manifest)["files"]
+    listed = read_manifest(state_folder(Config(source=hostile.src)), hostile.out)
+    assert listed
     missing = [rel for rel in listed if not (hostile.out / rel).resolve().is_file()]
     outside = [rel for rel in listed if not (hostile.out / rel).resolve().is_relative_to(out)]
     assert (missing, outside) == ([], [])

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"version", "errors", "text", "model", "names", "parallel"}),
     frozenset({"config", "permalink", "keys"}),
-    frozenset({"cache", "discover", "parse", "index", "write", "websub"}),
+    frozenset({"cache", "discover", "parse", "index", "state", "write", "websub"}),
     frozenset({"site"}),  # the read half
     frozenset({"markup", "clean", "entry"}),  # the entry stage
     frozenset({"render", "pages"}),

@@ -17,6 +17,7 @@ from feedsmith import pipeline
 from feedsmith.config import load_config
 from feedsmith.parallel import MIN_ITEMS
 from feedsmith.site import read_site
+from feedsmith.state import state_folder
 
 from tests.test_cache import assert_same_files
 
@@ -67,7 +68,7 @@ def test_feeds_spliced_in_workers_from_cached_entries_are_the_same(
     _build(archive, out, jobs=2, cache=True)
     # Keep the entries, forget the feeds: every feed is spliced again, from entries that
     # come back from the cache unserialised and are serialised in worker processes.
-    with sqlite3.connect(out / pipeline.CACHE_FOLDER / "cache.sqlite") as db:
+    with sqlite3.connect(state_folder(load_config(archive, output=out)) / "cache.sqlite") as db:
         db.execute("DELETE FROM feeds")
     for path in out.rglob("*.xml"):
         path.unlink()

@@ -11,7 +11,6 @@ there: the TestClient drops any HEAD body itself, so it could not see one the ap
 from __future__ import annotations
 
 import gzip
-import json
 import math
 import os
 import re
@@ -32,18 +31,18 @@ import httpx2
 import pytest
 import zstandard
 from bs4 import BeautifulSoup, Tag
-from feedsmith import create_app
+from feedsmith import create_app, state_folder
 from feedsmith.config import load_config
 from feedsmith.errors import ConfigError
 from feedsmith.pipeline import build
 from feedsmith.server.asgi import request_once
+from feedsmith.state import read_manifest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from tests.conftest import POSTS, write_post
 
-MANIFEST = ".feedsmith-manifest.json"
-BOOKKEEPING = (MANIFEST, ".feedsmith.lock")
+BOOKKEEPING = (".feedsmith-manifest.json", ".feedsmith.lock", ".feedsmith-cache/cache.sqlite")
 CODINGS = ("identity", "gzip", "br", "zstd")
 ATOM = "application/atom+xml; charset=utf-8"
 RSS = "application/rss+xml; charset=utf-8"
@@ -135,9 +134,9 @@ class Built:
 def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     """posts/ built into a temporary folder by the library, as `feedsmith build` does."""
     out = tmp_path_factory.mktemp("built") / "_site"
-    build(load_config(POSTS, output=out))
-    manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
-    files = tuple(sorted(manifest["files"]))
+    config = load_config(POSTS, output=out)
+    build(config)
+    files = tuple(sorted(read_manifest(state_folder(config), out)))
     assert all((out / path).is_file() for path in files)
     return Built(out, files)
 
@@ -194,7 +193,7 @@ def test_content_length_is_the_length_of_the_bytes_sent(
 
 @pytest.mark.parametrize("path", BOOKKEEPING)
 def test_build_bookkeeping_files_are_not_served(client: TestClient, path: str) -> None:
-    """The manifest and the lock file are build internals, not part of the site."""
+    """What builds keep for themselves (older ones kept it in OUT) is never served."""
     assert get(client, path).status_code == 404
 
 
