@@ -287,7 +287,8 @@ def drop_nav_footer(root: Element, ctx: Context) -> None:
     for block in (b for b in _elements(root, *_BLOCKS) if b in holding):
         if block.getparent() is None:
             continue  # already removed with an enclosing block
-        links = block.findall(".//a")
+        # An empty `<a></a>` (a parser's leftover of a link around a link) says nothing.
+        links = [a for a in block.findall(".//a") if len(a) or text_content(a).strip(_SPACES)]
         if (
             links
             and all(_NAV_TEXT.match(text_content(a)) for a in links)
@@ -322,7 +323,7 @@ def take_source_link(root: Element, ctx: Context) -> None:
         text = text_content(block).strip(_SPACES)
         links = block.findall(".//a")
         if text == "<>":
-            drop_tree(block)
+            _drop_with_emptied_wrappers(block, root)
             continue
         if len(links) != 1 or not links[0].get("href") or text != text_content(links[0]).strip():
             return
@@ -331,7 +332,24 @@ def take_source_link(root: Element, ctx: Context) -> None:
             return
         # The last bare URL is the source; bare URLs just before it are more of the same.
         ctx.source = ctx.source or (f"https:{href}" if href.startswith("//") else href)
-        drop_tree(block)
+        _drop_with_emptied_wrappers(block, root)
+
+
+def _drop_with_emptied_wrappers(block: Element, root: Element) -> None:
+    """Drop `block`, and the wrappers (`<div>`, `<center>`) it leaves empty: the next pass of
+    cleaning would drop them, so this one must (cleaning is idempotent)."""
+    wrapper = block.getparent()
+    drop_tree(block)
+    while (
+        wrapper is not None
+        and wrapper is not root
+        and wrapper.tag in ("div", "center", "section")
+        and not len(wrapper)
+        and not (wrapper.text or "").strip(_SPACES)
+    ):
+        above = wrapper.getparent()
+        drop_tree(wrapper)
+        wrapper = above
 
 
 def _strip_edge(slots: Iterator[tuple[Element, str]], strip: Callable[[str], str]) -> None:
@@ -365,16 +383,16 @@ def drop_empty_paragraphs(root: Element, ctx: Context) -> None:
         if leaf_empty or (len(el) and _EMPTY_TEST(el)):
             drop_tree(el)
     for p in _elements(root, "p"):
+        # Line breaks that open or close a paragraph, however many, break nothing.
         children = [c for c in p if isinstance(c.tag, str)]
-        if children and children[0].tag == "br" and not (p.text or "").strip(_SPACES):
-            drop_tree(children[0])
-        if (
+        while children and children[0].tag == "br" and not (p.text or "").strip(_SPACES):
+            drop_tree(children.pop(0))
+        while (
             children
             and children[-1].tag == "br"
-            and children[-1].getparent() is not None
             and not (children[-1].tail or "").strip(_SPACES)
         ):
-            drop_tree(children[-1])
+            drop_tree(children.pop())
 
 
 def lazy_images(root: Element, ctx: Context) -> None:
@@ -662,25 +680,39 @@ def _as_text(markup: str, reason: str) -> Cleaned:
 
 
 def clean_html(markup: str, *, base: str, rules: CleanRules) -> Cleaned:
-    """Run every enabled cleaner, resolve URLs, sanitise; also find summary text and source."""
+    """Run every enabled cleaner, resolve URLs, sanitise; also find summary text and source.
+
+    Cleaning the result again changes nothing: where the sanitiser changed the tree the
+    cleaners saw (it unwraps a `<center>` they looked through, or a link around a link), they
+    run once more on what it gave (at most `_PASSES` times; most entries need one).
+    """
     problem = nesting_problem(markup)
     if problem is not None:
         return _as_text(markup, problem)
-    normal = _normalise(markup)
-    if not normal.strip():
-        return Cleaned(html="", summary="", source=None)
-    root = parse_fragment(normal)
-    ctx = Context(base=base, rules=rules, markup=normal)
-    enabled = set(rules.builtin) | _ALWAYS
-    for name, step in CLEANERS:
-        if name in enabled and any(trace in normal for trace in _TRACES.get(name, ("",))):
-            step(root, ctx)
-    return Cleaned(
-        html=xml_safe(sanitize(inner_html(root))).strip(),
-        summary=_lead_text(root),
-        source=ctx.source,
-        notes=tuple(ctx.notes),
-    )
+    source: str | None = None
+    notes: list[str] = []
+    for _ in range(_PASSES):
+        normal = _normalise(markup)
+        if not normal.strip():
+            return Cleaned(html="", summary="", source=source, notes=tuple(notes))
+        root = parse_fragment(normal)
+        ctx = Context(base=base, rules=rules, markup=normal)
+        enabled = set(rules.builtin) | _ALWAYS
+        for name, step in CLEANERS:
+            if name in enabled and any(trace in normal for trace in _TRACES.get(name, ("",))):
+                step(root, ctx)
+        source = source or ctx.source
+        notes += [note for note in ctx.notes if note not in notes]
+        cleaned = inner_html(root)
+        result = xml_safe(sanitize(cleaned)).strip()
+        if _TAGS.findall(result) == _TAGS.findall(cleaned):
+            break
+        markup = result
+    return Cleaned(html=result, summary=_lead_text(root), source=source, notes=tuple(notes))
+
+
+_PASSES = 3
+_TAGS = re.compile(r"<(/?[a-zA-Z][a-zA-Z0-9]*)")  # the tree's shape, as tag names in order
 
 
 def summarize(text: str, limit: int) -> str:
