@@ -106,7 +106,9 @@ def main() -> None:
         shutil.copytree(args.source, source)
         given = {"source": str(source), "reload": False, "access_log": False}
         env = {"FEEDSMITH_SERVE": json.dumps(given)}
-        ours = start("feedsmith.server.run:app_from_environment", ours_port, env, ROOT, factory=True)
+        ours = start(
+            "feedsmith.server.run:app_from_environment", ours_port, env, ROOT, factory=True
+        )
         try:
             url = f"http://127.0.0.1:{ours_port}{args.path}"
             with urllib.request.urlopen(

@@ -25,6 +25,7 @@ import cssselect
 import yaml
 from feedsmith.errors import ConfigError
 from feedsmith.model import FORMATS, Author, Format
+from feedsmith.text import smartify
 from feedsmith.version import __version__
 
 PERMALINK_STYLES: Mapping[str, str] = {
@@ -114,6 +115,7 @@ class Config:
     opml: str | None = "feeds.opml"
     opml_format: Format = "atom"
     summary_length: int = 200
+    smartify: bool | None = None  # None: in a Jekyll site
     clean: CleanRules = CleanRules()
     future: bool = False
     drafts: bool = False
@@ -154,6 +156,17 @@ class Config:
         return ZoneInfo(self.timezone)
 
     @property
+    def smart_titles(self) -> bool:
+        """Whether titles get typographic quotes and dashes (`smartify`; Jekyll sites: yes)."""
+        return self.jekyll if self.smartify is None else self.smartify
+
+    @property
+    def site_title(self) -> str:
+        """The title feeds name the site by: `title`, else its host."""
+        title = self.title or self.url.split("://", 1)[-1]
+        return smartify(title) if self.smart_titles else title
+
+    @property
     def site_url(self) -> str:
         """The site's home page, absolute, with a trailing slash."""
         return f"{self.url}{self.baseurl}/"
@@ -190,6 +203,10 @@ def _bool(key: str, value: Any) -> bool:
     if not isinstance(value, bool):
         raise ConfigError(key, f"expected true or false, got {_describe(value)}")
     return value
+
+
+def _opt_bool(key: str, value: Any) -> bool | None:
+    return None if value is None else _bool(key, value)
 
 
 def _count(key: str, value: Any) -> int:
@@ -573,6 +590,11 @@ SETTINGS: tuple[Setting, ...] = (
         "opml_format",
         _choice(*FORMATS),
         "The format OPML lists each feed in, once per feed (default `atom`; a feed without it is listed in its first format).",
+    ),
+    Setting(
+        "smartify",
+        _opt_bool,
+        "Typographic quotes and dashes in titles (`Pat’s Site`), as jekyll-feed's `smartify` (default: on for a Jekyll site, off for a folder of posts).",
     ),
     Setting(
         "summary_length", _positive, "Characters in a summary made from the body (default 200)."

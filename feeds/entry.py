@@ -57,7 +57,7 @@ def make_entry(post: Post, config: Config, site: Globals) -> Entry:
     cleaned = clean_html(html, base=post.url, rules=config.clean)
     problems.extend(Problem(post.rel, note) for note in cleaned.notes)
     lead = cleaned.summary
-    summary = summarize(post.summary or lead, config.summary_length)
+    summary = summarize(lead if post.summary is None else post.summary, config.summary_length)
     return Entry(
         content=cleaned.html,
         summary=summary,

@@ -15,6 +15,7 @@ from types import MappingProxyType
 from feedsmith import names, permalink
 from feedsmith.config import Config, FeedGroup, FeedOverride
 from feedsmith.model import FeedKind, FeedSpec, Format, Index, Post, Problem
+from feedsmith.text import smartify
 
 EXTENSIONS: dict[Format, str] = {"atom": ".xml", "rss": ".rss", "json": ".json"}
 ARCHIVE_FORMATS: tuple[Format, ...] = (
@@ -173,20 +174,34 @@ def _archives(feed: _Feed, fmt: Format, base: FeedSpec, config: Config) -> list[
     return specs
 
 
+def _feed_title(feed: _Feed, config: Config) -> str:
+    """The site feed: the site's title. A category: `Site | Category`, capitalised in a Jekyll
+    site as jekyll-feed does (`A股 Market` -> `A股 market`). A tag: `Site | #tag` (jekyll-feed
+    gives a tag feed the bare site title, which readers cannot tell from the site feed). Then
+    typographic quotes and dashes where titles get them (jekyll-feed's `title | smartify`)."""
+    site = config.title or config.url.split("://", 1)[-1]
+    if feed.name is None:
+        title = site
+    elif feed.kind == "tag":
+        title = f"{site} | #{feed.name}"
+    else:
+        title = f"{site} | {feed.name.capitalize() if config.jekyll else feed.name}"
+    return smartify(title) if config.smart_titles else title
+
+
 def feed_specs(index: Index, config: Config) -> tuple[tuple[FeedSpec, ...], list[Problem]]:
     """Every feed the site publishes, in a stable order: site, categories, tags; each format.
 
     With `archive_size`, each Atom and RSS feed is followed by its archive documents.
     """
     feeds, problems = _feeds(index, config)
-    site_title = config.title or config.url.split("://", 1)[-1]
     hubs = tuple(("hub", hub) for hub in config.hub)
     specs: list[FeedSpec] = []
     for feed in feeds:
         own = _override(config, feed)
         limit = config.posts_limit if own.posts_limit is None else own.posts_limit
         formats = own.formats or config.formats
-        title = site_title if feed.name is None else f"{site_title} | {feed.name}"
+        title = _feed_title(feed, config)
         urls = {
             fmt: permalink.absolute(config.url, config.baseurl, format_path(feed.atom_path, fmt))
             for fmt in formats

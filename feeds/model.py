@@ -101,7 +101,7 @@ class Post:
     categories: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     authors: tuple[Author, ...] = ()  # every author, in the order the front matter names them
-    summary: str | None = None  # excerpt / description / summary from front matter
+    summary: str | None = None  # description / excerpt from front matter; "": none at all
     image: str | None = None  # absolute URL
     lang: str | None = None
     excerpt_only: bool | None = None  # the post's own `feed: {excerpt_only: …}`

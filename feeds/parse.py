@@ -26,7 +26,7 @@ from feedsmith import permalink
 from feedsmith.config import Config
 from feedsmith.errors import PostError
 from feedsmith.model import Author, Markup, Post, Problem, SourceFile
-from feedsmith.text import URL_SCHEMES, absolute_url, has_scheme, plain_text, xml_safe
+from feedsmith.text import URL_SCHEMES, absolute_url, has_scheme, plain_text, smartify, xml_safe
 from frontmatter.default_handlers import YAMLHandler
 
 _MARKDOWN = frozenset({".md", ".markdown", ".mkdown", ".mkdn", ".mkd"})
@@ -521,22 +521,29 @@ def _held_back(
     return None
 
 
-def _title(front: Mapping[str, Any], slug: str, rel: str) -> str:
-    """Front matter title as plain text; else Jekyll's title from the slug, if it has words."""
+def _title(front: Mapping[str, Any], slug: str, rel: str, *, smart: bool) -> str:
+    """Front matter title as plain text; else Jekyll's title from the slug, if it has words;
+    with `smart`, with typographic quotes and dashes, as jekyll-feed's `smartify`."""
     title = _text_field(front, "title", rel)
     if title:
-        return plain_text(title)
-    if "title" not in front and re.search(r"[^\W\d_]", slug):
-        return permalink.titleize(slug)
-    return ""  # the entry stage derives one from the body
+        title = plain_text(title)
+    elif "title" not in front and re.search(r"[^\W\d_]", slug):
+        title = permalink.titleize(slug)
+    else:
+        return ""  # the entry stage derives one from the body
+    return smartify(title) if smart else title
 
 
 def _summary(front: Mapping[str, Any], rel: str) -> str | None:
-    for key in ("excerpt", "description", "summary"):
+    """The summary the front matter gives, as jekyll-feed reads it: `description`, else
+    `excerpt` (else feedsmith's `summary`). None: none is given, the body makes one; "": an
+    `excerpt: ""` that says there is none (Jekyll keeps it, and jekyll-feed then writes none).
+    """
+    for key in ("description", "excerpt", "summary"):
         text = _text_field(front, key, rel)
         if text and text.strip():
             return plain_text(text)
-    return None
+    return "" if front.get("excerpt") == "" else None
 
 
 def _image(front: Mapping[str, Any], config: Config) -> str | None:
@@ -587,7 +594,7 @@ def parse_post(file: SourceFile, config: Config, *, now: datetime) -> Parsed:
         rel=rel,
         digest=source.digest,
         markup=markup_of(file.path),
-        title=_title(front, slug, rel),
+        title=_title(front, slug, rel, smart=config.smart_titles),
         date=when,
         updated=updated,
         url=url,

@@ -120,7 +120,7 @@ class _EntryExtension(BaseEntryExtension):  # type: ignore[misc]
         if post.lang and xml_safe(post.lang):
             element.set(_XML_LANG, xml_safe(post.lang))
         if post.image:
-            etree.SubElement(element, f"{{{_MEDIA}}}thumbnail", url=xml_safe(post.image))
+            _image(element, post.image)
         return element
 
     def extend_rss(self, element: Any) -> Any:
@@ -139,8 +139,15 @@ class _EntryExtension(BaseEntryExtension):  # type: ignore[misc]
             if several or not author.email:
                 etree.SubElement(element, f"{{{_DC}}}creator").text = xml_safe(author.name)
         if post.image:
-            etree.SubElement(element, f"{{{_MEDIA}}}thumbnail", url=xml_safe(post.image))
+            _image(element, post.image)
         return element
+
+
+def _image(element: Any, url: str) -> None:
+    """jekyll-feed's two: a thumbnail for readers, media:content for RSS-to-e-mail templates
+    (Mailchimp's and others read that one)."""
+    etree.SubElement(element, f"{{{_MEDIA}}}thumbnail", url=xml_safe(url))
+    etree.SubElement(element, f"{{{_MEDIA}}}content", medium="image", url=xml_safe(url))
 
 
 def _person(author: Author) -> dict[str, str]:
@@ -154,9 +161,7 @@ def _person(author: Author) -> dict[str, str]:
 
 def _site_author(config: Config) -> Author:
     """Atom needs an author for the feed; the site's, else the site's own name."""
-    return config.author or Author(
-        name=config.title or config.url.split("://", 1)[-1] or "feedsmith"
-    )
+    return config.author or Author(name=config.site_title or "feedsmith")
 
 
 def _absolute(ref: str, config: Config) -> str:
@@ -306,7 +311,8 @@ def _generator(spec: FeedSpec, config: Config, updated: datetime) -> FeedGenerat
         for rel, href in spec.links:
             fg.link(href=xml_safe(href), rel=rel)
     # Last, because RSS takes the channel <link> from the last link added.
-    fg.link(href=config.site_url, rel="alternate", type="text/html")
+    home = {"href": config.site_url, "rel": "alternate", "type": "text/html"}
+    fg.link(**home, **({"hreflang": config.lang} if config.lang else {}))
     return fg
 
 
@@ -553,7 +559,7 @@ _OPML_GROUPS = {"category": "Categories", "tag": "Tags"}
 
 def opml_title(spec: FeedSpec, config: Config) -> str:
     """How OPML names a feed: distinct for the site, a category and a tag of one name."""
-    site = config.title or config.url.split("://", 1)[-1]
+    site = config.site_title
     return site if spec.name is None else f"{site} | {spec.kind} {spec.name}"
 
 

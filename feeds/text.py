@@ -122,3 +122,20 @@ def absolute_url(url: str, base: str, schemes: frozenset[str] = URL_SCHEMES) -> 
         url = urljoin(base, url)
         scheme = SCHEME.match(url)
     return url if scheme is not None and scheme.group(1).lower() in schemes else None
+
+
+_DECADE = re.compile(r"(?<!\w)'(?=\d{2}s)")  # '90s: an apostrophe, even at the start
+
+
+def smartify(text: str) -> str:
+    """Typographic quotes, dashes and ellipses, as Jekyll's `smartify` (kramdown) makes them:
+    `Pat's Site` -> `Pat’s Site`, `--` -> `–`, `---` -> `—`, `...` -> `…`. Plain text in,
+    plain text out."""
+    if not any(c in text for c in "'\"-.`"):
+        return text
+    import smartypants  # noqa: PLC0415 - loaded only for a title that has something to change
+
+    attributes = smartypants.Attr.q | smartypants.Attr.D | smartypants.Attr.e | smartypants.Attr.u
+    # smartypants reads HTML: the text's own `<` and `&` must stay text.
+    escaped = html.escape(_DECADE.sub("\u2019", text), quote=False)
+    return html.unescape(smartypants.smartypants(escaped, attributes))

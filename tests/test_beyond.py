@@ -867,9 +867,10 @@ def test_links_titles_name_the_feed(named_site: Path) -> None:
     """Each tag's title names its category or tag, quotes included."""
     _, stdout, _ = cli("links", str(named_site))
     found = {tag["title"] for tag in BeautifulSoup(stdout, "html.parser").find_all("link")}
-    assert 'Test Site | say "hi" (RSS)' in found
-    assert "Test Site | it's (JSON)" in found
-    assert "Test Site | 东财 (ATOM)" in found
+    assert 'Test Site | #say "hi" (RSS)' in found
+    assert "Test Site | #it's (JSON)" in found
+    assert "Test Site | #东财 (ATOM)" in found
+    assert "Test Site | news (ATOM)" in found
 
 
 @pytest.fixture
@@ -939,7 +940,7 @@ def test_include_survives_a_tag_name_that_looks_like_liquid(
     assert len(on_its_page) == 6
     assert all(href.startswith(f"{BASE}feed/by_tag/") for href in on_its_page[3:])
     shown = [link["title"] for link in rendered_tags(template, tag=tag)[3:]]
-    assert shown == [f"Test Site | {tag} ({fmt})" for fmt in ("ATOM", "RSS", "JSON")]
+    assert shown == [f"Test Site | #{tag} ({fmt})" for fmt in ("ATOM", "RSS", "JSON")]
 
 
 def test_links_leaves_archive_documents_out(site: Path) -> None:

@@ -649,10 +649,11 @@ def test_output_paths_are_distinct_case_insensitively(hostile: HostileBuild) -> 
 
 
 def feeds_of(out: Path, kind: str) -> dict[str, Path]:
-    """Atom feeds of one kind ("category" under feed/, "tag" under feed/by_tag/) by name."""
+    """Atom feeds of one kind ("category" under feed/, "tag" under feed/by_tag/) by name (a
+    tag feed's title says `Site | #name`)."""
     folder = out / "feed" / "by_tag" if kind == "tag" else out / "feed"
     return {
-        feed_title(p).split(" | ", 1)[1]: p
+        feed_title(p).split(" | ", 1)[1].removeprefix("#" if kind == "tag" else ""): p
         for p in sorted(folder.glob("*.xml"))
         if p.is_file() and " | " in feed_title(p)
     }
