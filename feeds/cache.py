@@ -31,7 +31,7 @@ from feedsmith.version import __version__
 
 K = TypeVar("K")
 V = TypeVar("V")
-SCHEMA = 6  # zstd-compressed pickles; raised when what is stored changes (6: feedsmith.site)
+SCHEMA = 7  # zstd-compressed pickles; raised when what is stored changes (7: collections)
 _TABLES = ("files", "entries", "feeds")
 
 

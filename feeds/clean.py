@@ -388,9 +388,7 @@ def drop_empty_paragraphs(root: Element, ctx: Context) -> None:
         while children and children[0].tag == "br" and not (p.text or "").strip(_SPACES):
             drop_tree(children.pop(0))
         while (
-            children
-            and children[-1].tag == "br"
-            and not (children[-1].tail or "").strip(_SPACES)
+            children and children[-1].tag == "br" and not (children[-1].tail or "").strip(_SPACES)
         ):
             drop_tree(children.pop())
 

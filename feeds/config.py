@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import posixpath
 import re
 import tomllib
 from collections.abc import Callable, Mapping
@@ -75,6 +76,15 @@ class FeedGroup:
 
 
 @dataclass(frozen=True, slots=True)
+class CollectionFeed:
+    """jekyll-feed's feed of a Jekyll collection: where it goes, and which of its categories
+    get feeds of their own."""
+
+    path: str | None = None  # default `feed/<collection>.xml`
+    categories: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class FeedOverride:
     """One feed's own settings (`feeds: {categories: {emnews: {...}}}`); None keeps the site's."""
 
@@ -129,6 +139,7 @@ class Config:
     max_bytes: int = 0  # per feed; 0: no limit
     max_bytes_trim: str = "summary"  # how a feed is made to fit: "summary" or "oldest"
     feeds: Mapping[str, Mapping[str, FeedOverride]] = field(default_factory=dict)
+    collection_feeds: Mapping[str, CollectionFeed] = field(default_factory=dict)
     site_vars: Mapping[str, Any] = field(default_factory=dict, compare=False)
     collections: Mapping[str, str] = field(default_factory=dict)
     # `url` is a stand-in (`serve` on its own address, no url configured): entry ids built on
@@ -138,6 +149,12 @@ class Config:
     # defaults), and the folder collections (and so `_posts/`) live in.
     jekyll_exclude: tuple[str, ...] = ()
     collections_dir: str = ""
+    # jekyll-feed's `feed.xslt.xml` at the site root: its URL, named in every Atom feed.
+    xslt: str | None = None
+    # The site's `_data/authors.yml`: a post's `author: garthdb` is that author.
+    author_data: Mapping[str, Author] = field(default_factory=dict)
+    # What loading had to say without refusing (a feed path kept inside the site, ...).
+    notes: tuple[tuple[str, str], ...] = field(default=(), compare=False)  # (file, what)
     # Where the settings came from, so that `reload_config` can read them again.
     config_file: Path | None = field(default=None, compare=False)
     overrides: Mapping[str, Any] = field(default_factory=dict, compare=False)
@@ -183,7 +200,7 @@ class Config:
         return hashlib.sha256(f"{__version__}\0{blob}".encode()).hexdigest()
 
 
-_PROVENANCE = ("config_file", "overrides")  # not settings: what they made is in the others
+_PROVENANCE = ("config_file", "overrides", "notes")  # what they made is in the others
 
 
 # --- value checkers: each takes (key, value) and returns the value Config stores ---------
@@ -302,9 +319,20 @@ def _permalink(key: str, value: Any) -> str:
     return template
 
 
+def _inside(text: str) -> str:
+    """A path kept inside the output folder the way Jekyll's `sanitized_path` keeps it: `..`
+    climbs no higher than the top (`../../etc/x.xml` -> `etc/x.xml`)."""
+    return posixpath.normpath("/" + text).lstrip("/") if text.strip("/") else ""
+
+
+def climbs(text: str) -> bool:
+    """Whether a configured path tries to leave the output folder (`..`, `~`)."""
+    return ".." in text.replace("\\", "/").split("/") or text.startswith("~")
+
+
 def _feed_path(key: str, value: Any) -> str:
-    text = _str(key, value).strip().lstrip("/")
-    if not text or text.endswith("/") or ".." in text.split("/") or "\\" in text:
+    text = _inside(_str(key, value).strip())
+    if not text or _str(key, value).strip().endswith("/") or "\\" in text:
         raise ConfigError(
             key, f"expected a file path inside the output folder such as feed.xml, got {text!r}"
         )
@@ -316,8 +344,8 @@ def _opt_feed_path(key: str, value: Any) -> str | None:
 
 
 def _folder(key: str, value: Any) -> str:
-    text = _str(key, value).strip().strip("/")
-    if ".." in text.split("/") or "\\" in text:
+    text = _inside(_str(key, value).strip())
+    if "\\" in text:
         raise ConfigError(
             key, f"expected a folder inside the output folder such as feed/, got {text!r}"
         )
@@ -511,6 +539,33 @@ def _feeds(key: str, value: Any) -> Mapping[str, Mapping[str, FeedOverride]]:
     return MappingProxyType(result)
 
 
+def _collection_feeds(key: str, value: Any) -> Mapping[str, CollectionFeed]:
+    """jekyll-feed's `collections`: a list of names, or `{name: {path, categories}}`."""
+    if value in (None, False, "", [], {}):
+        return MappingProxyType({})
+    if isinstance(value, (list, tuple)):
+        value = {str(name): {} for name in _str_list(key, value)}
+    if not isinstance(value, Mapping):
+        raise ConfigError(
+            key, f"expected a list of collections or a mapping, got {_describe(value)}"
+        )
+    found: dict[str, CollectionFeed] = {}
+    for name, given in value.items():
+        where = f"{key}.{name}"
+        meta = given if given is not None else {}
+        if isinstance(meta, CollectionFeed):
+            meta = {"path": meta.path, "categories": list(meta.categories)}
+        if not isinstance(meta, Mapping) or not re.fullmatch(r"[A-Za-z0-9_-]+", str(name)):
+            raise ConfigError(where, "expected a collection name with {path, categories}")
+        _reject_unknown(where, meta, ("path", "categories"))
+        path = meta.get("path")
+        found[str(name)] = CollectionFeed(
+            path=None if path in (None, "") else _feed_path(f"{where}.path", path),
+            categories=_str_list(f"{where}.categories", meta.get("categories")),
+        )
+    return MappingProxyType(found)
+
+
 def _cache_dir(key: str, value: Any) -> Path | None:
     if isinstance(value, Path):
         return value
@@ -646,6 +701,11 @@ SETTINGS: tuple[Setting, ...] = (
         "Per-feed `posts_limit`, `excerpt_only`, `formats`: `{site: {...}, categories: {name: {...}}, tags: {name: {...}}}`.",
     ),
     Setting(
+        "collection_feeds",
+        _collection_feeds,
+        "Feeds for other Jekyll collections, as jekyll-feed's `feed.collections`: a list of names, or `{name: {path, categories}}` (`feed/<name>.xml`, `feed/<name>/<category>.xml`).",
+    ),
+    Setting(
         "cache_dir",
         _cache_dir,
         "Folder of feedsmith's state: the build cache, the list of files it wrote, its lock (default `SOURCE/.feedsmith-cache`); safe to delete. Relative to the working folder.",
@@ -663,9 +723,10 @@ _JEKYLL_FEED_KEYS = {
     "tags": "tags",
     "icon": "icon",
     "logo": "logo",
+    "collections": "collection_feeds",
 }
 # jekyll-feed keys that are fine to meet but have no meaning here.
-_JEKYLL_FEED_IGNORED = ("collections", "disable_in_development", "xsl")
+_JEKYLL_FEED_IGNORED = ("disable_in_development", "xsl")
 
 
 def _describe(value: Any) -> str:
@@ -743,6 +804,41 @@ def _jekyll_reading(data: Mapping[str, Any], origin: str) -> dict[str, Any]:
     }
 
 
+def _author_data(source: Path, data: Mapping[str, Any]) -> dict[str, Author]:
+    """`_data/authors.yml` (or .yaml, .json) of a Jekyll site: key -> Author, as jekyll-feed
+    reads it (`name`, defaulting to the key; `email`; `uri`, or `url`)."""
+    folder = source / str(data.get("data_dir") or "_data")
+    for name in ("authors.yml", "authors.yaml", "authors.json"):
+        path = folder / name
+        if path.is_file():
+            break
+    else:
+        return {}
+    raw = _read_yaml(path)  # YAML reads JSON too
+    found: dict[str, Author] = {}
+    for key, value in raw.items():
+        entry = value if isinstance(value, Mapping) else {"name": value}
+        name = entry.get("name") or key
+        if not isinstance(name, (str, int)) or not str(name).strip():
+            continue
+        email, uri = entry.get("email"), entry.get("uri") or entry.get("url")
+        found[str(key)] = Author(
+            name=str(name).strip(),
+            email=str(email) if isinstance(email, str) and email.strip() else None,
+            uri=str(uri) if isinstance(uri, str) and uri.strip() else None,
+        )
+    return found
+
+
+def _feed_section(data: Mapping[str, Any]) -> Mapping[str, Any]:
+    feed = data.get("feed")
+    return feed if isinstance(feed, Mapping) else {}
+
+
+def _given(mapping: Mapping[str, Any]) -> set[str]:
+    return {key for key, value in mapping.items() if value is not None}
+
+
 def _jekyll_feed_settings(data: Mapping[str, Any]) -> dict[str, Any]:
     """jekyll-feed's `feed:` keys feedsmith honours, by feedsmith's names."""
     feed = data.get("feed")
@@ -787,6 +883,26 @@ def _apply(
             values[setting.field] = setting.check(key, given)
         except ConfigError as exc:
             raise ConfigError(f"{prefix}{exc.key}", exc.reason, origin=origin) from exc
+        for where, path in _paths_in(key, given):
+            if climbs(path):
+                made = _inside(path.strip())
+                values.setdefault("notes", []).append(
+                    (
+                        origin,
+                        f"{prefix}{where}: {path!r} leads outside the site; "
+                        f"using {made!r} inside it, as Jekyll does",
+                    )
+                )
+
+
+def _paths_in(key: str, value: Any) -> list[tuple[str, str]]:
+    """The output paths a setting gives, with where each is: `tags.path`, `path`."""
+    if key in ("path", "opml") and isinstance(value, str):
+        return [(key, value)]
+    if key in ("categories", "tags") and isinstance(value, Mapping):
+        path = value.get("path")
+        return [(f"{key}.path", path)] if isinstance(path, str) else []
+    return []
 
 
 def load_config(
@@ -813,37 +929,9 @@ def load_config(
         "source": source,
         "output": output or DEFAULT_OUTPUT,
         "jekyll": jekyll,
+        "jekyll_exclude": JEKYLL_EXCLUDES if jekyll else (),
     }
-    site_vars: dict[str, Any] = {}
-
-    if jekyll:
-        values["jekyll_exclude"] = JEKYLL_EXCLUDES
-    if jekyll_config.is_file():
-        data = _read_yaml(jekyll_config)
-        site_vars = data
-        values.update(_jekyll_reading(data, str(jekyll_config)))
-        feed = data.get("feed")
-        if isinstance(feed, Mapping):
-            _reject_unknown(
-                "feed",
-                feed,
-                tuple(_JEKYLL_FEED_KEYS) + _JEKYLL_FEED_IGNORED,
-                origin=str(jekyll_config),
-            )
-        _apply(values, _jekyll_settings(data), str(jekyll_config), strict=False)
-        _apply(
-            values, _jekyll_feed_settings(data), str(jekyll_config), strict=False, prefix="feed."
-        )
-        section = data.get("feedsmith")
-        if section is not None:
-            if not isinstance(section, Mapping):
-                raise ConfigError(
-                    "feedsmith",
-                    "expected a mapping of feedsmith settings",
-                    origin=str(jekyll_config),
-                )
-            _apply(values, section, f"{jekyll_config} (feedsmith:)", base=source)
-
+    site_vars = _read_jekyll(jekyll_config, values) if jekyll_config.is_file() else {}
     own = config_file or (source / "feedsmith.toml")
     if config_file is not None and not config_file.is_file():
         raise ConfigError("-c", f"{config_file} does not exist")
@@ -853,17 +941,9 @@ def load_config(
             raw = raw["feedsmith"]
         _apply(values, raw, str(own), base=own.parent)
         site_vars = {**site_vars, **raw}
-
     if overrides:
         _apply(values, overrides, "command line")
-
-    style = str(site_vars.get("permalink", "date"))
-    values["collections"] = MappingProxyType(
-        _collection_permalinks(site_vars, PERMALINK_STYLES.get(style, style))
-    )
-    if fallback_url and not values.get("url"):
-        values["url"] = _url("url", fallback_url)
-        values["url_is_fallback"] = True
+    _derive(values, site_vars, fallback_url)
     values["config_file"] = config_file
     values["overrides"] = MappingProxyType(dict(overrides or {}))
     config = Config(**values)
@@ -881,6 +961,57 @@ def load_config(
         "description": config.description,
     }
     return replace(config, site_vars=MappingProxyType({**site_vars, **resolved}))
+
+
+def _read_jekyll(path: Path, values: dict[str, Any]) -> dict[str, Any]:
+    """A Jekyll `_config.yml` into `values`: Jekyll's keys, jekyll-feed's `feed:`, the
+    `feedsmith:` section, what decides which files are posts, the site's data. Returns the
+    file's keys (what Liquid sees as `site.*`)."""
+    data = _read_yaml(path)
+    source = path.parent
+    values.update(_jekyll_reading(data, str(path)))
+    values["author_data"] = MappingProxyType(_author_data(source, data))
+    if (source / "feed.xslt.xml").is_file():
+        values["xslt"] = "feed.xslt.xml"  # made absolute once url and baseurl are known
+    feed = data.get("feed")
+    if isinstance(feed, Mapping):
+        known = tuple(_JEKYLL_FEED_KEYS) + _JEKYLL_FEED_IGNORED
+        _reject_unknown("feed", feed, known, origin=str(path))
+    _apply(values, _jekyll_settings(data), str(path), strict=False)
+    _apply(values, _jekyll_feed_settings(data), str(path), strict=False, prefix="feed.")
+    section = data.get("feedsmith")
+    if section is not None:
+        if not isinstance(section, Mapping):
+            raise ConfigError(
+                "feedsmith", "expected a mapping of feedsmith settings", origin=str(path)
+            )
+        _apply(values, section, f"{path} (feedsmith:)", base=source)
+    return data
+
+
+def _derive(values: dict[str, Any], site_vars: Mapping[str, Any], fallback_url: str | None) -> None:
+    """What follows from the settings once all are read: collections' URL templates, the
+    main feed by jekyll-feed's `collections.posts`, authors by their key in the site's data,
+    the fallback url, the stylesheet's address."""
+    style = str(site_vars.get("permalink", "date"))
+    values["collections"] = MappingProxyType(
+        _collection_permalinks(site_vars, PERMALINK_STYLES.get(style, style))
+    )
+    posts = (values.get("collection_feeds") or {}).get("posts")
+    if posts is not None:  # jekyll-feed: `collections.posts` sets the main feed and categories
+        if posts.path:
+            values["path"] = posts.path
+        if posts.categories and "categories" not in _given(_feed_section(site_vars)):
+            values["categories"] = FeedGroup(only=posts.categories, path="feed/")
+    known = values.get("author_data") or {}
+    if isinstance(values.get("author"), Author) and values["author"].name in known:
+        values["author"] = known[values["author"].name]  # the site's author by key, too
+    if fallback_url and not values.get("url"):
+        values["url"] = _url("url", fallback_url)
+        values["url_is_fallback"] = True
+    if values.get("xslt"):
+        values["xslt"] = f"{values.get('url', '')}{values.get('baseurl', '')}/feed.xslt.xml"
+    values["notes"] = tuple(values.get("notes", ()))
 
 
 def reload_config(config: Config) -> Config:

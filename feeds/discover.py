@@ -75,13 +75,18 @@ def _outside(entry: os.DirEntry[str], root: str) -> bool:
 
 
 def _place(
-    rel_parts: list[str], *, jekyll: bool, drafts: bool
-) -> tuple[bool, tuple[str, ...]] | None:
-    """(draft, folder categories) for a post at this relative path, or None if it is no post."""
+    rel_parts: list[str], *, jekyll: bool, drafts: bool, collections: frozenset[str] = frozenset()
+) -> tuple[bool, tuple[str, ...], str] | None:
+    """(draft, folder categories, collection) for a post at this relative path (below
+    `collections_dir`), or None if it is no post. `collections`: the other Jekyll collections
+    whose documents are read (those that get feeds): `_docs/…` is a document of "docs"."""
     if not jekyll:
         if any(part.startswith("_") for part in rel_parts[:-1]):
             return None
-        return False, ()
+        return False, (), "posts"
+    first = rel_parts[0]
+    if len(rel_parts) > 1 and first.startswith("_") and first[1:] in collections:
+        return False, (), first[1:]
     special = [i for i, part in enumerate(rel_parts[:-1]) if part in ("_posts", "_drafts")]
     if not special:
         return None
@@ -89,7 +94,7 @@ def _place(
     draft = rel_parts[at] == "_drafts"
     if draft and not drafts:
         return None
-    return draft, tuple(p for p in rel_parts[:at] if p and not p.startswith("_"))
+    return draft, tuple(p for p in rel_parts[:at] if p and not p.startswith("_")), "posts"
 
 
 def jekyll_excluded(rel: str, patterns: Sequence[str]) -> bool:
@@ -108,12 +113,14 @@ def discover(
     skip: frozenset[str] = frozenset(),
     exclude: Sequence[str] = (),
     collections_dir: str = "",
+    collections: frozenset[str] = frozenset(),
 ) -> tuple[list[SourceFile], list[Problem]]:
     """Every post file under `source`, sorted by relative path, and the files refused on the way.
 
     `skip`: absolute paths of files and folders that are never posts (an output folder inside
     the source, the files feedsmith wrote there). In a Jekyll site, `exclude`: Jekyll's
-    `exclude:` patterns (less `include:`), and posts live under `collections_dir`.
+    `exclude:` patterns (less `include:`); posts live under `collections_dir`, and so do the
+    documents of the other `collections` named.
 
     Without `stamps` the files are not stat'ed here (their stamp stays NO_STAMP): with no
     earlier state to compare them with, whoever reads a file takes its stamp first.
@@ -129,7 +136,7 @@ def discover(
         if jekyll and exclude and jekyll_excluded(rel, exclude):
             continue
         inner = entry.path[len(top) + 1 :].replace(os.sep, "/")  # below collections_dir
-        place = _place(inner.split("/"), jekyll=jekyll, drafts=drafts)
+        place = _place(inner.split("/"), jekyll=jekyll, drafts=drafts, collections=collections)
         if place is None:
             continue
         if entry.is_symlink() and _outside(entry, root):
@@ -153,7 +160,14 @@ def discover(
             continue
         stamp = stamp_of(info) if info is not None else NO_STAMP
         found.append(
-            SourceFile(path=entry.path, rel=rel, categories=place[1], draft=place[0], stamp=stamp)
+            SourceFile(
+                path=entry.path,
+                rel=rel,
+                categories=place[1],
+                draft=place[0],
+                stamp=stamp,
+                collection=place[2],
+            )
         )
     found.sort(key=lambda f: f.rel)
     return found, problems

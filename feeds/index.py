@@ -62,7 +62,11 @@ def build_index(posts: Iterable[Post]) -> tuple[Index, list[Problem]]:
 
     categories: dict[str, list[int]] = defaultdict(list)
     tags: dict[str, list[int]] = defaultdict(list)
+    collections: dict[str, list[int]] = defaultdict(list)
     for i, post in enumerate(ordered):
+        collections[post.collection].append(i)
+        if post.collection != "posts":
+            continue  # Jekyll's site.categories and site.tags hold posts only
         for name in post.categories:
             categories[name].append(i)
         for name in post.tags:
@@ -71,6 +75,7 @@ def build_index(posts: Iterable[Post]) -> tuple[Index, list[Problem]]:
         posts=tuple(ordered),
         categories=MappingProxyType({k: tuple(v) for k, v in sorted(categories.items())}),
         tags=MappingProxyType({k: tuple(v) for k, v in sorted(tags.items())}),
+        collections=MappingProxyType({k: tuple(v) for k, v in sorted(collections.items())}),
     )
     return index, problems
 
@@ -91,12 +96,36 @@ class _Feed:
     name: str | None
     atom_path: str
     members: tuple[int, ...]
+    collection: str | None = None  # another Jekyll collection than the posts
+
+
+def _collection_feeds(index: Index, config: Config) -> tuple[list[_Feed], list[Problem]]:
+    """jekyll-feed's feeds of other collections: `feed/<label>.xml` (or its `path`) and one
+    `feed/<label>/<category>.xml` per category it lists."""
+    feeds: list[_Feed] = []
+    problems: list[Problem] = []
+    for label, meta in sorted(config.collection_feeds.items()):
+        if label == "posts":
+            continue
+        members = index.collections.get(label, ())
+        feeds.append(_Feed("collection", label, meta.path or f"feed/{label}.xml", members, label))
+        segments, notes = names.assign(list(meta.categories))
+        problems += [Problem(f"collection {label} names", note) for note in notes]
+        for category in meta.categories:
+            shown = tuple(i for i in members if category in index.posts[i].categories)
+            path = f"feed/{label}/{segments[category]}.xml"
+            feeds.append(_Feed("category", category, path, shown, label))
+    return feeds, problems
 
 
 def _feeds(index: Index, config: Config) -> tuple[list[_Feed], list[Problem]]:
-    """The site feed, then one per chosen category and tag, with safe, distinct paths."""
+    """The site feed, then one per chosen category and tag, then those of other collections,
+    with safe, distinct paths."""
     problems: list[Problem] = []
-    feeds = [_Feed("site", None, config.path, tuple(range(len(index.posts))))]
+    posts = (
+        index.collections.get("posts", ()) if index.collections else tuple(range(len(index.posts)))
+    )
+    feeds = [_Feed("site", None, config.path, posts)]
     groups: tuple[tuple[FeedKind, Mapping[str, tuple[int, ...]], FeedGroup], ...] = (
         ("category", index.categories, config.categories),
         ("tag", index.tags, config.tags),
@@ -108,6 +137,9 @@ def _feeds(index: Index, config: Config) -> tuple[list[_Feed], list[Problem]]:
         feeds += [
             _Feed(kind, name, f"{group.path}{segments[name]}.xml", members[name]) for name in chosen
         ]
+    others, notes = _collection_feeds(index, config)
+    feeds += others
+    problems += notes
 
     # Two feeds may still meet at one path (a category folder set to the tag folder, a
     # category named like the site feed): the later one moves aside, with a warning.
@@ -115,6 +147,8 @@ def _feeds(index: Index, config: Config) -> tuple[list[_Feed], list[Problem]]:
     distinct: list[_Feed] = []
     for feed in feeds:
         label = "site feed" if feed.name is None else f"{feed.kind} {feed.name!r}"
+        if feed.collection is not None and feed.kind == "category":
+            label = f"collection {feed.collection!r} category {feed.name!r}"
         path = feed.atom_path
         while path.casefold() in taken:
             moved = f"{path[: -len('.xml')]}-{feed.kind}.xml"
@@ -131,6 +165,8 @@ def _feeds(index: Index, config: Config) -> tuple[list[_Feed], list[Problem]]:
 
 
 def _override(config: Config, feed: _Feed) -> FeedOverride:
+    if feed.collection is not None:  # the settings of `feeds` name posts' feeds only
+        return FeedOverride()
     group = {"site": "site", "category": "categories", "tag": "tags"}[feed.kind]
     return config.feeds.get(group, {}).get(feed.name or "", FeedOverride())
 
@@ -180,12 +216,18 @@ def _feed_title(feed: _Feed, config: Config) -> str:
     gives a tag feed the bare site title, which readers cannot tell from the site feed). Then
     typographic quotes and dashes where titles get them (jekyll-feed's `title | smartify`)."""
     site = config.title or config.url.split("://", 1)[-1]
+
+    def named(name: str) -> str:
+        return name.capitalize() if config.jekyll else name
+
     if feed.name is None:
         title = site
     elif feed.kind == "tag":
         title = f"{site} | #{feed.name}"
+    elif feed.collection is not None and feed.kind == "category":  # Site | Docs | Category
+        title = f"{site} | {named(feed.collection)} | {named(feed.name)}"
     else:
-        title = f"{site} | {feed.name.capitalize() if config.jekyll else feed.name}"
+        title = f"{site} | {named(feed.name)}"
     return smartify(title) if config.smart_titles else title
 
 
@@ -211,6 +253,7 @@ def feed_specs(index: Index, config: Config) -> tuple[tuple[FeedSpec, ...], list
             spec = FeedSpec(
                 kind=feed.kind,
                 name=feed.name,
+                collection=feed.collection,
                 format=fmt,
                 path=format_path(feed.atom_path, fmt),
                 url=urls[fmt],

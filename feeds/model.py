@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 Markup = Literal["markdown", "html"]
 Format = Literal["atom", "rss", "json"]
-FeedKind = Literal["site", "category", "tag"]
+FeedKind = Literal["site", "category", "tag", "collection"]
 Severity = Literal["error", "warning"]
 
 FORMATS: tuple[Format, ...] = ("atom", "rss", "json")
@@ -69,6 +69,7 @@ class SourceFile:
     categories: tuple[str, ...] = ()  # from Jekyll's `<category>/_posts/` folders
     draft: bool = False  # found in `_drafts/`
     stamp: Stamp = NO_STAMP  # when discovered
+    collection: str = "posts"  # the Jekyll collection (`_docs/` -> "docs")
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +106,7 @@ class Post:
     image: str | None = None  # absolute URL
     lang: str | None = None
     excerpt_only: bool | None = None  # the post's own `feed: {excerpt_only: …}`
+    collection: str = "posts"  # a document of another Jekyll collection is not a post
 
     __reduce__ = fast_reduce
 
@@ -128,9 +130,10 @@ class Entry:
 class Index:
     """Every publishable post, newest first, and which posts each category and tag holds."""
 
-    posts: tuple[Post, ...]
-    categories: Mapping[str, tuple[int, ...]]
+    posts: tuple[Post, ...]  # and the documents of other collections that get feeds
+    categories: Mapping[str, tuple[int, ...]]  # of posts only, as Jekyll's site.categories
     tags: Mapping[str, tuple[int, ...]]
+    collections: Mapping[str, tuple[int, ...]] = field(default_factory=dict)  # label -> documents
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +153,7 @@ class FeedSpec:
     links: tuple[tuple[str, str], ...] = ()  # (rel, href): hub, current, prev-archive, next-archive
     archive: bool = False  # an RFC 5005 archive document
     immutable: bool = False  # a full archive document: its bytes never change
+    collection: str | None = None  # the Jekyll collection shown, where it is not the posts
 
 
 @dataclass(frozen=True, slots=True)

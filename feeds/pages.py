@@ -14,7 +14,7 @@ from html import escape
 
 from feedsmith.config import Config
 from feedsmith.model import Entry, FeedSpec, Index
-from feedsmith.render import feed_updated, link_tag
+from feedsmith.render import feed_group, feed_label, feed_updated, link_tag
 
 INDEX = ""  # the path of the list of feeds: `/`
 PREVIEW = "preview/"  # `/preview/feed.xml` shows feed.xml for people
@@ -50,14 +50,14 @@ def index_page(specs: tuple[FeedSpec, ...], index: Index, config: Config) -> byt
     head = "".join(link_tag(spec) for spec in feeds)
     groups: dict[str, list[FeedSpec]] = {}
     for spec in feeds:
-        groups.setdefault(spec.kind, []).append(spec)
+        groups.setdefault(feed_group(spec), []).append(spec)
     sections = []
-    labels = {"site": "Site", "category": "Categories", "tag": "Tags"}
+    labels = {"site": "Site", "category": "Categories", "tag": "Tags", "collection": "Collections"}
     for kind, members in groups.items():
         rows = []
         by_feed: dict[tuple[str | None], list[FeedSpec]] = {}
         for spec in members:
-            by_feed.setdefault((spec.name,), []).append(spec)
+            by_feed.setdefault((feed_label(spec) or None,), []).append(spec)
         for (name,), formats in by_feed.items():
             first = formats[0]
             links = " · ".join(

@@ -225,8 +225,6 @@ def read_source(
                 )
             )
         return Source({}, text, digest, has_front_matter=False, problems=tuple(problems))
-    if not text[match.end() :].strip():
-        raise PostError(rel, "no body: the file has front matter only")
     if not front_matter:
         return Source(
             {}, text[match.end() :], digest, has_front_matter=True, problems=tuple(problems)
@@ -422,9 +420,12 @@ def _author(value: Any, rel: str) -> Author | None:
 MAX_AUTHORS = 100  # more names than any byline has: the rest are left out
 
 
-def authors_of(front: Mapping[str, Any], rel: str) -> tuple[Author, ...]:
+def authors_of(
+    front: Mapping[str, Any], rel: str, known: Mapping[str, Author] | None = None
+) -> tuple[Author, ...]:
     """Every author: `author` (a name, a mapping, or a list of them), else `authors` (a list,
-    or one name), as jekyll-seo-tag and jekyll-feed read them; each name once."""
+    or one name), as jekyll-seo-tag and jekyll-feed read them; each name once. A name that is
+    a key of `known` (the site's `_data/authors.yml`) is that author, as jekyll-feed has it."""
     value = front.get("author")
     if value in (None, "", []):
         value = front.get("authors")
@@ -434,6 +435,8 @@ def authors_of(front: Mapping[str, Any], rel: str) -> tuple[Author, ...]:
         if isinstance(item, list):
             raise PostError(rel, "author: expected names, found a list in the list")
         author = _author(item, rel)
+        if author is not None and known and isinstance(item, (str, int)):
+            author = known.get(str(item).strip(), author)
         if author is not None:
             found.setdefault(author.name, author)
     return tuple(found.values())
@@ -485,7 +488,9 @@ def _dates(
         when, naive_timestamp = parse_date(raw, tz, "date", rel)
     elif named is not None:
         when, naive_timestamp = datetime.combine(named, time(), tzinfo=tz), False
-    elif file.draft:  # Jekyll dates undated drafts by their modification time
+    elif file.draft or file.collection != "posts":
+        # Jekyll dates undated drafts by their modification time; an undated document of a
+        # collection it dates by the build's time, which would change every feed every build.
         when, naive_timestamp = datetime.fromtimestamp(os.stat(file.path).st_mtime, tz), False
     else:
         raise PostError(
@@ -571,15 +576,22 @@ def parse_post(file: SourceFile, config: Config, *, now: datetime) -> Parsed:
     excerpt_only = feed_setting.get("excerpt_only") if isinstance(feed_setting, Mapping) else None
     categories = categories_of(front, file.categories, rel)
     custom = _text_field(front, "permalink", rel)
-    path = permalink.post_path(
-        config.permalink,
-        date=url_date,
-        slug=slug,
-        basename=stem,
-        categories=categories,
-        permalink=custom.strip() if custom else None,
-        path=_jekyll_path(rel),
-    )
+    if file.collection == "posts" or custom:
+        path = permalink.post_path(
+            config.permalink,
+            date=url_date,
+            slug=slug,
+            basename=stem,
+            categories=categories,
+            permalink=custom.strip() if custom else None,
+            path=_jekyll_path(rel),
+        )
+    else:  # a document of another collection: that collection's URL template
+        template = config.collections.get(file.collection) or config.collections.get(
+            "*", "/:collection/:path:output_ext"
+        )
+        inside = rel.split(f"_{file.collection}/", 1)[-1]
+        path = permalink.collection_path(template, collection=file.collection, relative=inside)
     url = permalink.absolute(config.url, config.baseurl, path)
     entry_id = _entry_id(
         (_text_field(front, "id", rel) or "").strip(),
@@ -602,11 +614,12 @@ def parse_post(file: SourceFile, config: Config, *, now: datetime) -> Parsed:
         slug=slug,
         categories=categories,
         tags=tags_of(front, rel),
-        authors=authors_of(front, rel),
+        authors=authors_of(front, rel, config.author_data),
         summary=_summary(front, rel),
         image=_image(front, config),
         lang=clean_name(lang) if lang else None,
         excerpt_only=excerpt_only if isinstance(excerpt_only, bool) else None,
+        collection=file.collection,
     )
     return Parsed(post, problems)
 

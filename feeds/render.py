@@ -274,7 +274,13 @@ def render_feed(
             fg, index.posts[i], entries[i], config, excerpt_only=excerpt_only, forced=i in summaries
         )
 
-    return _serialise(fg, spec.format)
+    body = _serialise(fg, spec.format)
+    if spec.format == "atom" and config.xslt:
+        # jekyll-feed's hook: a site's feed.xslt.xml styles its Atom feeds in a browser.
+        declaration, _, rest = body.partition(b"\n")
+        pi = f'<?xml-stylesheet type="text/xml" href="{html.escape(config.xslt)}"?>'
+        body = b"\n".join((declaration, pi.encode("utf-8"), rest))
+    return body
 
 
 def _serialise(fg: FeedGenerator, fmt: Format) -> bytes:
@@ -542,25 +548,44 @@ OPML_FORMATS: tuple[Format, ...] = ("atom", "rss", "json")  # preference when a 
 def opml_feeds(specs: Sequence[FeedSpec], preferred: Format) -> list[FeedSpec]:
     """One spec per feed, the one OPML lists: in `preferred` format, else the feed's first
     format in OPML_FORMATS order. Archives are never listed."""
-    chosen: dict[tuple[str, str | None], FeedSpec] = {}
+    chosen: dict[tuple[str, str | None, str | None], FeedSpec] = {}
     order = (preferred, *OPML_FORMATS)
     for spec in specs:
         if spec.archive:
             continue
-        key = (spec.kind, spec.name)
+        key = (spec.kind, spec.name, spec.collection)
         held = chosen.get(key)
         if held is None or order.index(spec.format) < order.index(held.format):
             chosen[key] = spec
     return list(chosen.values())
 
 
-_OPML_GROUPS = {"category": "Categories", "tag": "Tags"}
+_OPML_GROUPS = {"category": "Categories", "tag": "Tags", "collection": "Collections"}
+
+
+def feed_group(spec: FeedSpec) -> str:
+    """Which list a feed is shown in for people: site, category, tag or collection (a
+    collection's category feeds are with their collection)."""
+    return "collection" if spec.collection is not None else spec.kind
+
+
+def feed_label(spec: FeedSpec) -> str:
+    """What a feed is called in a list of its group: `emnews`, `docs`, `docs/guides`."""
+    if spec.name is None:
+        return ""
+    if spec.collection is not None and spec.kind == "category":
+        return f"{spec.collection}/{spec.name}"
+    return spec.name
 
 
 def opml_title(spec: FeedSpec, config: Config) -> str:
     """How OPML names a feed: distinct for the site, a category and a tag of one name."""
     site = config.site_title
-    return site if spec.name is None else f"{site} | {spec.kind} {spec.name}"
+    if spec.name is None:
+        return site
+    if spec.collection is not None and spec.kind == "category":
+        return f"{site} | {spec.collection} category {spec.name}"
+    return f"{site} | {spec.kind} {spec.name}"
 
 
 def render_opml(specs: Sequence[FeedSpec], config: Config) -> bytes:
@@ -577,12 +602,13 @@ def render_opml(specs: Sequence[FeedSpec], config: Config) -> bytes:
     folders: dict[str, Any] = {}
     for spec in opml_feeds(specs, config.opml_format):
         parent = body
-        if spec.kind in _OPML_GROUPS:
-            if spec.kind not in folders:
-                label = _OPML_GROUPS[spec.kind]
-                folders[spec.kind] = etree.SubElement(body, "outline", text=label, title=label)
-            parent = folders[spec.kind]
-        text = xml_safe(spec.name) if spec.name is not None else xml_safe(opml_title(spec, config))
+        group = feed_group(spec)
+        if group in _OPML_GROUPS:
+            if group not in folders:
+                label = _OPML_GROUPS[group]
+                folders[group] = etree.SubElement(body, "outline", text=label, title=label)
+            parent = folders[group]
+        text = xml_safe(feed_label(spec) or opml_title(spec, config))
         outline = etree.SubElement(parent, "outline", type="rss", text=text)
         outline.set("title", xml_safe(opml_title(spec, config)))
         if spec.format == "rss":
@@ -607,13 +633,13 @@ def link_tag(spec: FeedSpec) -> str:
 def render_links(specs: Sequence[FeedSpec]) -> str:
     """Autodiscovery `<link rel="alternate">` tags: the site feeds, then each category and tag."""
     lines: list[str] = []
-    current: tuple[str, str | None] | None = None
+    current: tuple[str, str | None, str | None] | None = None
     for spec in specs:
         if spec.archive:
             continue
-        if (spec.kind, spec.name) != current:
-            current = (spec.kind, spec.name)
-            label = "site" if spec.name is None else f"{spec.kind} {spec.name}"
+        if (spec.kind, spec.name, spec.collection) != current:
+            current = (spec.kind, spec.name, spec.collection)
+            label = "site" if spec.name is None else f"{feed_group(spec)} {feed_label(spec)}"
             lines.append(f"<!-- {html.escape(label).replace('--', '- -')} -->")
         lines.append(link_tag(spec))
     return "\n".join(lines) + "\n"
@@ -627,7 +653,7 @@ def _raw(markup: str) -> str:
 def render_links_include(specs: Sequence[FeedSpec]) -> str:
     """A Jekyll include (`{% include feedsmith-links.html %}` in the `<head>`): the site feeds
     always, and a category's or tag's feeds on its own page (`page.category` / `page.tag`)."""
-    feeds = [spec for spec in specs if not spec.archive]
+    feeds = [spec for spec in specs if not spec.archive and spec.collection is None]
     out = [
         "{%- comment -%} Feed autodiscovery, written by feedsmith: do not edit. {%- endcomment -%}"
     ]

@@ -180,11 +180,13 @@ def read_site(
         skip=skip,
         exclude=config.jekyll_exclude,
         collections_dir=config.collections_dir,
+        collections=frozenset(config.collection_feeds) - {"posts"},
     )
     states: dict[str, FileState | None] = {}
     for file in found:
         before = known.get(file.rel)
         states[file.rel] = _reuse(before, file, now, taken) if before is not None else None
+    problems.extend(Problem(where, reason) for where, reason in config.notes)
     todo = [file for file in found if states[file.rel] is None]
     fresh = pmap(
         _read_one,

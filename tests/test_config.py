@@ -404,7 +404,6 @@ def test_errors_inside_jekyll_feed_section_name_the_feed_key(
         pytest.param({"formats": ["atom", "xml"]}, "formats", "drawn from", id="formats-xml"),
         pytest.param({"formats": []}, "formats", "drawn from", id="formats-empty"),
         pytest.param({"permalink": "blog"}, "permalink", "pattern like", id="permalink"),
-        pytest.param({"path": "../feed.xml"}, "path", "inside the output folder", id="path-escape"),
         pytest.param({"path": "feeds/"}, "path", "inside the output folder", id="path-folder"),
         pytest.param({"excerpt_only": "yes"}, "excerpt_only", "true or false", id="excerpt"),
         pytest.param({"summary_length": 0}, "summary_length", "at least 1", id="summary-zero"),
@@ -412,12 +411,6 @@ def test_errors_inside_jekyll_feed_section_name_the_feed_key(
         pytest.param({"author": {"email": "a@x.org"}}, "author.name", "needs a name", id="author"),
         pytest.param({"author": ["Ann"]}, "author", "name or a mapping", id="author-list"),
         pytest.param({"tags": "news"}, "tags", "true, false, a list", id="tags-string"),
-        pytest.param(
-            {"categories": {"path": "../up"}},
-            "categories.path",
-            "inside the output",
-            id="group-path",
-        ),
         pytest.param({"clean": ["drop"]}, "clean", "expected a mapping", id="clean-list"),
         pytest.param(
             {"clean": {"drop_paragraphs": ["(unclosed"]}},
@@ -452,6 +445,27 @@ def test_wrong_value_is_refused_naming_the_key(
     assert caught.value.key == key
     assert message in caught.value.reason
     assert caught.value.origin is not None and caught.value.origin.endswith("(feedsmith:)")
+
+
+@pytest.mark.parametrize(
+    ("settings", "field", "made"),
+    [
+        pytest.param({"path": "../feed.xml"}, "path", "feed.xml", id="path"),
+        pytest.param({"opml": "../../lists/feeds.opml"}, "opml", "lists/feeds.opml", id="opml"),
+        pytest.param({"tags": {"path": "../../etc/"}}, "tags", "etc/", id="tags-path"),
+        pytest.param({"categories": {"path": "~/feeds"}}, "categories", "~/feeds/", id="home"),
+    ],
+)
+def test_a_path_that_climbs_out_is_kept_inside_with_a_warning(
+    source: Path, settings: dict[str, Any], field: str, made: str
+) -> None:
+    """As jekyll-feed (Jekyll's sanitized_path): never a refused build, never a file outside."""
+    jekyll(source, {"feedsmith": settings})
+    config = load(source)
+    value = getattr(config, field)
+    assert (value if isinstance(value, str) else value.path) == made
+    (note,) = config.notes
+    assert "leads outside the site" in note[1] and note[0].endswith("(feedsmith:)")
 
 
 def test_wrong_value_in_toml_names_the_toml_file(source: Path) -> None:
