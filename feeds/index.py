@@ -109,7 +109,7 @@ def _collection_feeds(index: Index, config: Config) -> tuple[list[_Feed], list[P
             continue
         members = index.collections.get(label, ())
         feeds.append(_Feed("collection", label, meta.path or f"feed/{label}.xml", members, label))
-        segments, notes = names.assign(list(meta.categories))
+        segments, notes = names.assign(list(meta.categories), as_named=frozenset(meta.categories))
         problems += [Problem(f"collection {label} names", note) for note in notes]
         for category in meta.categories:
             shown = tuple(i for i in members if category in index.posts[i].categories)
@@ -132,7 +132,12 @@ def _feeds(index: Index, config: Config) -> tuple[list[_Feed], list[Problem]]:
     )
     for kind, members, group in groups:
         chosen = [name for name in members if group.includes(name)]
-        segments, notes = names.assign(chosen)
+        # The categories a Jekyll site lists (jekyll-feed's `feed.categories`) keep the file
+        # name jekyll-feed gives their feeds; jekyll-feed writes tag feeds of `\w` names only.
+        listed = (
+            frozenset(group.only or ()) if config.jekyll and kind == "category" else frozenset()
+        )
+        segments, notes = names.assign(chosen, as_named=listed)
         problems += [Problem(f"{kind} names", note) for note in notes]
         feeds += [
             _Feed(kind, name, f"{group.path}{segments[name]}.xml", members[name]) for name in chosen

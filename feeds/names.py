@@ -41,23 +41,46 @@ def segment(name: str) -> str:
     return text
 
 
+_NEVER_IN_A_FILE_NAME = re.compile(r"[\x00-\x1f\x7f/\\]")
+
+
+def kept(name: str) -> str | None:
+    """`name` as the file name jekyll-feed gives it (`feed/A股 Market.xml`), where that is a
+    plain file name on every system; else None. Subscribers of those feeds keep their URL."""
+    text = unicodedata.normalize("NFC", name)
+    if (
+        not text.strip(". ")
+        or text != text.strip()
+        or _NEVER_IN_A_FILE_NAME.search(text)
+        or re.search(r'[:*?"<>|]', text)  # refused by Windows
+        or _WINDOWS_RESERVED.match(text)
+        or len(text.encode("utf-8")) > MAX_SEGMENT_BYTES
+    ):
+        return None
+    return text
+
+
 def _fold(segment_text: str) -> str:
     """What a case-insensitive, normalising file system would consider the same name."""
     return unicodedata.normalize("NFC", segment_text.casefold())
 
 
-def assign(names: Iterable[str]) -> tuple[dict[str, str], list[str]]:
+def assign(
+    names: Iterable[str], *, as_named: frozenset[str] = frozenset()
+) -> tuple[dict[str, str], list[str]]:
     """Segments for a set of names, made distinct; and a note for each collision resolved.
 
-    Among names that fold to one segment, the first in code point order keeps the plain
-    segment (so existing subscriptions keep their URL); the others get a hash of their name.
+    Names in `as_named` keep their own spelling where it is a plain file name (`kept`), as
+    jekyll-feed writes the feeds of the categories it is told of. Among names that fold to
+    one segment, the first in code point order keeps the plain segment (so existing
+    subscriptions keep their URL); the others get a hash of their name.
     """
     ordered = sorted(set(names))
     result: dict[str, str] = {}
     taken: dict[str, str] = {}
     notes: list[str] = []
     for name in ordered:
-        candidate = segment(name)
+        candidate = (kept(name) if name in as_named else None) or segment(name)
         folded = _fold(candidate)
         if folded in taken:
             first, plain, width = taken[folded], candidate, 8
