@@ -31,7 +31,7 @@ from feedsmith.version import __version__
 
 K = TypeVar("K")
 V = TypeVar("V")
-SCHEMA = 7  # zstd-compressed pickles; raised when what is stored changes (7: collections)
+SCHEMA = 8  # zstd-compressed pickles; raised when what is stored changes (8: includes)
 _TABLES = ("files", "entries", "feeds")
 
 

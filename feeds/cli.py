@@ -103,7 +103,7 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument(
         "--strict",
         action="store_true",
-        help="exit 1 when any post is skipped or any warning is given",
+        help="exit 1 when any post is skipped or any warning is given (notices do not count)",
     )
     b.add_argument(
         "--ping", action="store_true", help="tell the configured WebSub hubs which feeds changed"
@@ -223,6 +223,8 @@ def _report(report: BuildReport, args: argparse.Namespace, out: TextIO, err: Tex
     if not args.quiet:
         for problem in report.warnings:
             err.write(f"{problem.where}: warning: {problem.reason}\n")
+        for problem in report.notices:
+            err.write(f"{problem.where}: notice: {problem.reason}\n")
     if args.verbose:
         for rel in report.written:
             out.write(f"  wrote   {rel}\n")
@@ -232,7 +234,9 @@ def _report(report: BuildReport, args: argparse.Namespace, out: TextIO, err: Tex
         return
     out.write(
         f"posts: {report.posts_read} read, {report.posts_published} published{_held_back(report)}, "
-        f"{len(report.errors)} skipped, {len(report.warnings)} warning(s)\n"
+        f"{len(report.errors)} skipped, {len(report.warnings)} warning(s)"
+        + (f", {len(report.notices)} notice(s)" if report.notices else "")
+        + "\n"
     )
     if args.check:
         count = len(report.check_failed)
@@ -277,7 +281,7 @@ def _build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         for difference in report.check_failed:
             err.write(f"{difference}\n")
         return EXIT_PROBLEMS
-    if args.strict and report.problems:
+    if args.strict and (report.errors or report.warnings):
         return EXIT_PROBLEMS
     return EXIT_OK
 

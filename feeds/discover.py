@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -97,6 +98,10 @@ def _place(
     return draft, tuple(p for p in rel_parts[:at] if p and not p.startswith("_")), "posts"
 
 
+# Jekyll's Document::DATE_FILENAME_MATCHER: the file name of a post (a draft needs no date).
+_JEKYLL_POST_NAME = re.compile(r"^(\d{2,4}-\d{1,2}-\d{1,2})-([^/]*)(\.[^.]+)$")
+
+
 def jekyll_excluded(rel: str, patterns: Sequence[str]) -> bool:
     """Whether Jekyll's EntryFilter leaves `rel` out: a pattern matches it as a glob (where
     `*` also crosses `/`, as Ruby's File.fnmatch without FNM_PATHNAME), or is a prefix of it
@@ -138,6 +143,21 @@ def discover(
         inner = entry.path[len(top) + 1 :].replace(os.sep, "/")  # below collections_dir
         place = _place(inner.split("/"), jekyll=jekyll, drafts=drafts, collections=collections)
         if place is None:
+            continue
+        if (
+            jekyll
+            and place[2] == "posts"
+            and not place[0]
+            and not _JEKYLL_POST_NAME.match(entry.name)
+        ):
+            problems.append(
+                Problem(
+                    rel,
+                    "not a post: Jekyll publishes only the files of _posts/ named "
+                    "YYYY-MM-DD-title.ext (it leaves this one out too)",
+                    "notice",
+                )
+            )
             continue
         if entry.is_symlink() and _outside(entry, root):
             problems.append(

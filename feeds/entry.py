@@ -11,7 +11,7 @@ from typing import Any
 from feedsmith.clean import clean_html, summarize
 from feedsmith.config import Config
 from feedsmith.errors import PostError
-from feedsmith.markup import LINK_TAGS, render_liquid, to_html
+from feedsmith.markup import LINK_TAGS, Includes, render_liquid, to_html
 from feedsmith.model import Entry, Globals, Post, Problem
 from feedsmith.parse import read_source
 from feedsmith.text import truncate
@@ -50,7 +50,21 @@ def make_entry(post: Post, config: Config, site: Globals) -> Entry:
     def warn(reason: str) -> None:
         problems.append(Problem(post.rel, reason))
 
-    body = render_liquid(source.body, page=_page_vars(post, source.front), site=site, warn=warn)
+    inputs: list[tuple[str, str]] = []
+    includes = Includes(
+        root=config.source,
+        folder=str(config.site_vars.get("includes_dir") or "_includes"),
+        here=os.path.dirname(post.rel),
+        max_bytes=config.max_post_bytes,
+    )
+    body = render_liquid(
+        source.body,
+        page=_page_vars(post, source.front),
+        site=site,
+        warn=warn,
+        includes=includes,
+        inputs=inputs,
+    )
     html = to_html(
         body, post.markup, kramdown_attributes="kramdown_attributes" in config.clean.builtin
     )
@@ -65,4 +79,5 @@ def make_entry(post: Post, config: Config, site: Globals) -> Entry:
         source=cleaned.source,
         problems=tuple(problems),
         links=site.links.version if LINK_TAGS.search(source.body) else None,
+        inputs=tuple(dict.fromkeys(inputs)),
     )

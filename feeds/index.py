@@ -110,7 +110,7 @@ def _collection_feeds(index: Index, config: Config) -> tuple[list[_Feed], list[P
         members = index.collections.get(label, ())
         feeds.append(_Feed("collection", label, meta.path or f"feed/{label}.xml", members, label))
         segments, notes = names.assign(list(meta.categories), as_named=frozenset(meta.categories))
-        problems += [Problem(f"collection {label} names", note) for note in notes]
+        problems += [Problem(f"collection {label} names", note, "notice") for note in notes]
         for category in meta.categories:
             shown = tuple(i for i in members if category in index.posts[i].categories)
             path = f"feed/{label}/{segments[category]}.xml"
@@ -138,16 +138,16 @@ def _feeds(index: Index, config: Config) -> tuple[list[_Feed], list[Problem]]:
             frozenset(group.only or ()) if config.jekyll and kind == "category" else frozenset()
         )
         segments, notes = names.assign(chosen, as_named=listed)
-        problems += [Problem(f"{kind} names", note) for note in notes]
+        problems += [Problem(f"{kind} names", note, "notice") for note in notes]
         feeds += [
             _Feed(kind, name, f"{group.path}{segments[name]}.xml", members[name]) for name in chosen
         ]
-    others, notes = _collection_feeds(index, config)
+    others, told = _collection_feeds(index, config)
     feeds += others
-    problems += notes
+    problems += told
 
     # Two feeds may still meet at one path (a category folder set to the tag folder, a
-    # category named like the site feed): the later one moves aside, with a warning.
+    # category named like the site feed): the later one moves aside, with a notice.
     taken: dict[str, str] = {}
     distinct: list[_Feed] = []
     for feed in feeds:
@@ -161,6 +161,7 @@ def _feeds(index: Index, config: Config) -> tuple[list[_Feed], list[Problem]]:
                 Problem(
                     f"{feed.kind} names",
                     f"{label} would overwrite the {taken[path.casefold()]}; using {moved}",
+                    "notice",
                 )
             )
             path = moved

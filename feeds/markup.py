@@ -1,22 +1,31 @@
 """A post body -> HTML: the Liquid Jekyll posts use, then Markdown (or the HTML as it is).
 
 Liquid runs first, as in Jekyll. `{{ site.* }}`, `{{ page.* }}`, filters, `for`/`if`/`assign`,
-`{% raw %}`, `{% link %}`, `{% post_url %}` and `{% highlight %}` work; any other tag is removed
-with a warning, so readers never see template code.
+`{% raw %}`, `{% link %}`, `{% post_url %}`, `{% highlight %}`, and `{% include %}` /
+`{% include_relative %}` with their `include.*` parameters work; any other tag (a plugin's)
+is removed with a warning, so readers never see template code.
 """
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
+import posixpath
 import re
+import stat
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import cache, lru_cache
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, quote_plus
 
 import liquid
+import liquid.exceptions
+import liquid.loader
 import pyromark
 from feedsmith import permalink
 from feedsmith.model import Globals, Markup
@@ -42,8 +51,8 @@ _FENCE = re.compile(
 )
 _MAX_RANGE = 10_000
 
-# Tags python-liquid knows that make sense inside a post. `include`/`render` need the site's
-# `_includes/`, which a feed has no use for: they are removed like any unknown tag.
+# Tags python-liquid knows that make sense inside a post. (Jekyll's `include` is translated
+# to python-liquid's, see `_include_call`; `render` is not Jekyll's and goes.)
 _KNOWN_TAGS = frozenset(
     {
         "assign", "capture", "endcapture", "case", "when", "endcase", "comment", "endcomment",
@@ -55,6 +64,7 @@ _KNOWN_TAGS = frozenset(
 
 
 LINK_TAGS = re.compile(r"{%-?\s*(?:post_url|link)\b")
+INCLUDE_TAGS = re.compile(r"{%-?\s*include(?:_relative)?\b")
 
 
 def _bounded_range(self: RangeLiteral, start: Any, stop: Any) -> range:
@@ -113,7 +123,7 @@ def _sentence(value: Any, connector: str) -> str:
 
 @cache
 def _environment(url: str, baseurl: str) -> _Environment:
-    env = _Environment(strict_filters=False)
+    env = _Environment(strict_filters=False, loader=_IncludeLoader())
     env.filters.update(_jekyll_filters(url, baseurl))
     return env
 
@@ -142,7 +152,137 @@ def _resolve_link(target: str, site: Globals) -> tuple[str, bool]:
     return path, (links.root / target).is_file()
 
 
-def _preprocess(body: str, site: Globals, warn: Callable[[str], None]) -> str:
+@dataclass(frozen=True, slots=True)
+class Includes:
+    """Where `{% include %}` and `{% include_relative %}` find their files, for one post."""
+
+    root: Path  # the source folder: no included file lies outside it
+    folder: str = "_includes"  # Jekyll's `includes_dir`
+    here: str = ""  # the post's folder, relative to the root (for include_relative)
+    max_bytes: int = 5_000_000
+
+
+# Jekyll's own syntax (Jekyll::Tags::IncludeTag): a file name, then `key=value` parameters,
+# the value a quoted string or a variable.
+_PARAM = re.compile(
+    r"""([\w-]+)\s*=\s*(?:"([^"\\]*(?:\\.[^"\\]*)*)"|'([^'\\]*(?:\\.[^'\\]*)*)'|([\w.-]+))"""
+)
+_FILE_NAME = re.compile(r"^[\w/.\-()+~#@]+$")
+_VARIABLE_NAME = re.compile(
+    r"(?P<name>[^{]*(?:{{\s*[\w\-.]+\s*(?:\|.*?)?}}[^\s{}]*)+)(?P<params>.*)"
+)
+_CLIMBS = re.compile(r"[./]{2,}")
+_INCLUDE_REF = re.compile(r"(?<![\w.])include\.([\w-]+)")
+_LIQUID_SPAN = re.compile(r"{{.*?}}|{%.*?%}", re.DOTALL)
+
+
+def _parameter(name: str) -> str:
+    """What `include.name` is called inside python-liquid's include: a variable of its own."""
+    return "__include_" + name.replace("-", "_")
+
+
+def _include_refs(text: str) -> str:
+    """`include.title` -> `__include_title`, inside Liquid only (prose keeps its words)."""
+    return _LIQUID_SPAN.sub(
+        lambda span: _INCLUDE_REF.sub(lambda m: _parameter(m.group(1)), span.group(0)), text
+    )
+
+
+def _liquid_string(text: str) -> str:
+    if '"' not in text:
+        return f'"{text}"'
+    return f"'{text}'" if "'" not in text else '"' + text.replace('"', "") + '"'
+
+
+def _include_call(
+    tag: str,
+    argument: str,
+    includes: Includes,
+    render_name: Callable[[str], str],
+    warn: Callable[[str], None],
+) -> str:
+    """Jekyll's `{% include file.html key="value" other=page.title %}` as python-liquid's
+    `{% include "inc:file.html", __include_key: "value", __include_other: page.title %}`,
+    or "" with a warning when the file cannot be included."""
+    text = argument.strip()
+    dynamic = _VARIABLE_NAME.match(text) if "{{" in text else None
+    if dynamic is not None:  # a name made of variables: `{% include {{ page.widget }}.html %}`
+        name, params = render_name(dynamic.group("name")).strip(), dynamic.group("params")
+    else:
+        name, _, params = text.partition(" ")
+    shown = f"{{% {tag} {argument.strip()} %}}"
+    if not name or not _FILE_NAME.match(name) or _CLIMBS.search(name):
+        warn(f"{shown}: {name!r} is not a file name Jekyll includes; removed")
+        return ""
+    where = (
+        f"inc:{includes.folder.strip('/')}/{name}"
+        if tag == "include"
+        else f"rel:{includes.here.strip('/')}/{name}".replace(":/", ":")
+    )
+    if _include_file(includes, where) is None:
+        warn(f"{shown}: no such file ({where.split(':', 1)[1]}); removed")
+        return ""
+    arguments = []
+    for match in _PARAM.finditer(params):
+        key, double, single, variable = match.groups()
+        if variable is not None:
+            value = _include_refs("{{" + variable + "}}")[2:-2]
+        else:
+            value = _liquid_string(double if double is not None else single)
+        arguments.append(f"{_parameter(key)}: {value}")
+    joined = "".join(f", {a}" for a in arguments)
+    return f'{{% include "{where}"{joined} %}}'
+
+
+def _include_file(includes: Includes, where: str) -> Path | None:
+    """The file an include names (`inc:_includes/x.html`, `rel:_posts/x.md`), if it is a
+    regular file inside the source folder and not too large; None otherwise."""
+    _, _, rel = where.partition(":")
+    root = includes.root.resolve()
+    try:
+        path = (root / rel).resolve()
+        path.relative_to(root)
+        info = path.stat()
+    except (OSError, ValueError):
+        return None
+    return path if stat.S_ISREG(info.st_mode) and info.st_size <= includes.max_bytes else None
+
+
+# What one render of a post included, and where it may include from (thread- and
+# process-safe: `serve` renders in threads, `build` in processes).
+_RENDERING: ContextVar[tuple[Includes, Globals, Callable[[str], None], list[tuple[str, str]]]] = (
+    ContextVar("feedsmith_include")
+)
+
+
+class _IncludeLoader(liquid.loader.BaseLoader):
+    """Loads Jekyll includes for python-liquid's include tag, translated as the post is."""
+
+    def get_source(
+        self, env: Any, template_name: str, *, context: Any = None, **kwargs: object
+    ) -> liquid.loader.TemplateSource:
+        try:
+            includes, site, warn, inputs = _RENDERING.get()
+        except LookupError as exc:
+            raise liquid.exceptions.TemplateNotFoundError(template_name) from exc
+        path = _include_file(includes, template_name)
+        if path is None:
+            raise liquid.exceptions.TemplateNotFoundError(template_name)
+        data = path.read_bytes()
+        inputs.append((str(path), hashlib.blake2b(data, digest_size=16).hexdigest()))
+        text = data.decode("utf-8", "replace")
+        here = replace(includes, here=posixpath.dirname(template_name.split(":", 1)[1]))
+        prepared = _include_refs(_preprocess(text, site, warn, here, lambda name: name))
+        return liquid.loader.TemplateSource(prepared, template_name, None, None)
+
+
+def _preprocess(
+    body: str,
+    site: Globals,
+    warn: Callable[[str], None],
+    includes: Includes | None = None,
+    render_name: Callable[[str], str] = lambda name: name,
+) -> str:
     """Resolve Jekyll's own tags and remove unknown ones, outside `{% raw %}` blocks."""
 
     def highlight(match: re.Match[str]) -> str:
@@ -154,6 +294,8 @@ def _preprocess(body: str, site: Globals, warn: Callable[[str], None]) -> str:
         name, argument = match.group(1), match.group(2).strip()
         if name in _KNOWN_TAGS:
             return match.group(0)
+        if name in ("include", "include_relative") and includes is not None:
+            return _include_call(name, argument, includes, render_name, warn)
         if name == "post_url":
             key = argument.strip("'\"").rsplit("/", 1)[-1]
             found = site.links.by_name.get(key)
@@ -190,19 +332,37 @@ def _strip_liquid(body: str) -> str:
 
 
 def render_liquid(
-    body: str, *, page: Mapping[str, Any], site: Globals, warn: Callable[[str], None]
+    body: str,
+    *,
+    page: Mapping[str, Any],
+    site: Globals,
+    warn: Callable[[str], None],
+    includes: Includes | None = None,
+    inputs: list[tuple[str, str]] | None = None,
 ) -> str:
-    """Run the Liquid in a post body the way Jekyll would, minus what feeds cannot show."""
+    """Run the Liquid in a post body the way Jekyll would, minus what feeds cannot show.
+
+    `includes`: where `{% include %}` finds its files (none: it is removed with a warning);
+    `inputs` receives (path, digest) of every file included, what the result depends on.
+    """
     if "{{" not in body and "{%" not in body:
         return body
-    prepared = _preprocess(body, site, warn)
     env = _environment(site.url, site.baseurl)
+
+    def render_name(template: str) -> str:
+        return env.from_string(template).render(site=dict(site.vars), page=dict(page))
+
+    read: list[tuple[str, str]] = [] if inputs is None else inputs
+    token = _RENDERING.set((includes or Includes(Path("/nonexistent")), site, warn, read))
     try:
+        prepared = _preprocess(body, site, warn, includes, render_name)
         return env.from_string(prepared).render(site=dict(site.vars), page=dict(page))
     except (liquid.exceptions.LiquidError, RecursionError, ValueError, TypeError) as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         warn(f"Liquid error ({first_line}); template tags removed")
-        return _strip_liquid(prepared)
+        return _strip_liquid(body)
+    finally:
+        _RENDERING.reset(token)
 
 
 @cache

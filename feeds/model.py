@@ -17,7 +17,9 @@ from typing import Any, Literal
 Markup = Literal["markdown", "html"]
 Format = Literal["atom", "rss", "json"]
 FeedKind = Literal["site", "category", "tag", "collection"]
-Severity = Literal["error", "warning"]
+# error: the post is skipped. warning: something a reader would have seen is lost or changed.
+# notice: worth knowing, costs the reader nothing (names told apart, a path kept inside).
+Severity = Literal["error", "warning", "notice"]
 
 FORMATS: tuple[Format, ...] = ("atom", "rss", "json")
 
@@ -122,6 +124,7 @@ class Entry:
     problems: tuple[Problem, ...] = ()
     links: str | None = None  # Links.version when the body links to other posts by tag
     complete: bool = True  # False for a stand-in when the body could not be read: never cached
+    inputs: tuple[tuple[str, str], ...] = ()  # (path, digest) of each file it included
 
     __reduce__ = fast_reduce
 
@@ -205,6 +208,10 @@ class BuildReport:
     @property
     def warnings(self) -> tuple[Problem, ...]:
         return tuple(p for p in self.problems if p.severity == "warning")
+
+    @property
+    def notices(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity == "notice")
 
 
 @dataclass(frozen=True, slots=True)

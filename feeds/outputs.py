@@ -13,6 +13,8 @@ folder), in `serve` bounded maps in memory.
 
 from __future__ import annotations
 
+import hashlib
+import os
 from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +54,7 @@ class CachedFeed:
     # b"" for body: the bytes are the file of that path in the output folder, as long as it
     # still hashes to `etag`; the build cache does not hold a second copy of every feed.
     path: str = ""
+    inputs: tuple[tuple[str, str], ...] = ()  # files its entries included, with their digests
 
     __reduce__ = fast_reduce
 
@@ -136,7 +139,7 @@ class Caches:
     def cached_body(self, found: CachedFeed, path: str, links: str) -> bytes | None:
         """The bytes of a cached feed, or None when they cannot be used: it shows a link to a
         post that has moved since, or it refers to a file in `output` that has changed."""
-        if found.links not in (None, links):
+        if found.links not in (None, links) or not unchanged(found.inputs):
             return None
         if found.body:
             return found.body
@@ -270,14 +273,43 @@ def _feed_file(site: Site, spec: FeedSpec, caches: Caches) -> RenderedFile:
                 problems,
                 etag,
                 spec.path,
+                tuple(dict.fromkeys(i for e in shown for i in e.inputs)),
             ),
         )
     return _file(spec.path, body, media, etag=etag, spec=spec, problems=problems)
 
 
 def _usable(site: Site, found: Entry | None) -> bool:
-    """A cached entry stands unless it links to posts by tag and one of them has moved."""
-    return found is not None and found.links in (None, site.links.version)
+    """A cached entry stands unless it links to posts by tag and one of them has moved, or a
+    file it included has changed."""
+    return (
+        found is not None and found.links in (None, site.links.version) and unchanged(found.inputs)
+    )
+
+
+_DIGESTS: dict[tuple[str, int, int, int], str] = {}  # (path, mtime, size, inode) -> digest
+
+
+def unchanged(inputs: Iterable[tuple[str, str]]) -> bool:
+    """Whether every included file still has the digest it had (a file read once a process,
+    while its stamp stays the same)."""
+    for path, digest in inputs:
+        try:
+            info = os.stat(path)
+        except OSError:
+            return False
+        stamp = (path, info.st_mtime_ns, info.st_size, info.st_ino)
+        known = _DIGESTS.get(stamp)
+        if known is None:
+            try:
+                with open(path, "rb") as handle:
+                    known = hashlib.blake2b(handle.read(), digest_size=16).hexdigest()
+            except OSError:
+                return False
+            _DIGESTS[stamp] = known
+        if known != digest:
+            return False
+    return True
 
 
 def entries_of(

@@ -186,7 +186,7 @@ def read_site(
     for file in found:
         before = known.get(file.rel)
         states[file.rel] = _reuse(before, file, now, taken) if before is not None else None
-    problems.extend(Problem(where, reason) for where, reason in config.notes)
+    problems.extend(Problem(where, reason, "notice") for where, reason in config.notes)
     todo = [file for file in found if states[file.rel] is None]
     fresh = pmap(
         _read_one,
