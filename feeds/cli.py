@@ -8,19 +8,24 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import json
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
 
 import yaml
+from feedsmith.cache import Cache
 from feedsmith.config import DEFAULT_OUTPUT, DEFAULT_SOURCE, Config, load_config
 from feedsmith.errors import ConfigError, FeedsError, os_reason
 from feedsmith.model import BuildReport
+from feedsmith.outputs import links_data
 from feedsmith.pipeline import build
 from feedsmith.render import render_links
-from feedsmith.site import read_site
+from feedsmith.site import load_states, never_posts, read_site
+from feedsmith.state import state_folder, usable
 from feedsmith.version import __version__
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
@@ -60,8 +65,7 @@ def _add_source(parser: argparse.ArgumentParser) -> None:
         "source",
         nargs="?",
         type=Path,
-        default=DEFAULT_SOURCE,
-        help=f"a Jekyll site root or a folder of posts (default: {DEFAULT_SOURCE}/)",
+        help=f"a Jekyll site root or a folder of posts (default: the folder you are in, if it is a Jekyll site root; else {DEFAULT_SOURCE}/)",
     )
 
 
@@ -69,6 +73,12 @@ def _add_config(
     parser: argparse.ArgumentParser, text: str = "a feedsmith.toml or _config.yml"
 ) -> None:
     parser.add_argument("-c", "--config", type=Path, metavar="CONFIG", help=text)
+    parser.add_argument(
+        "--cache-dir",
+        type=Path,
+        metavar="DIR",
+        help="where feedsmith keeps its state (the `cache_dir` setting; default SOURCE/.feedsmith-cache)",
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -88,9 +98,8 @@ def _parser() -> argparse.ArgumentParser:
         "-o",
         "--output",
         type=Path,
-        default=DEFAULT_OUTPUT,
         metavar="OUT",
-        help=f"where feeds are written (default: {DEFAULT_OUTPUT}/)",
+        help=f"where feeds are written (default: the `output` setting, else {DEFAULT_OUTPUT}/)",
     )
     _add_config(
         b, "a feedsmith.toml or _config.yml (default: SOURCE/_config.yml and SOURCE/feedsmith.toml)"
@@ -130,6 +139,12 @@ def _parser() -> argparse.ArgumentParser:
         "--check",
         action="store_true",
         help="write nothing; exit 1 if OUT is not what a build would write",
+    )
+    b.add_argument(
+        "--jekyll-content",
+        type=Path,
+        metavar="FILE",
+        help="entries take Jekyll's own rendering of each post from FILE (the Jekyll plugin of `feedsmith init` writes it)",
     )
     volume = b.add_mutually_exclusive_group()
     volume.add_argument("-q", "--quiet", action="store_true", help="print only errors")
@@ -195,6 +210,37 @@ def _parser() -> argparse.ArgumentParser:
         _add_config(sub)
         sub.add_argument("--url", help="the site's public URL, overriding the configuration")
         sub.set_defaults(future=None, drafts=None)
+        if name == "links":
+            sub.add_argument(
+                "--json",
+                action="store_true",
+                help="as JSON: the tags of the site, of each category and each tag, and the files a build into OUT writes (what the Jekyll plugin reads)",
+            )
+            sub.add_argument("-o", "--output", type=Path, metavar="OUT", help="the output folder")
+    i = commands.add_parser(
+        "init",
+        help="set a Jekyll site up so that `jekyll build` gives feedsmith's feeds",
+        description="Set a Jekyll site up for feedsmith: a Jekyll plugin where the site's builder runs plugins, committed feeds in safe mode (GitHub Pages). Says every file it writes.",
+    )
+    i.add_argument("site", nargs="?", type=Path, default=Path(), help="the site root (default: .)")
+    how = i.add_mutually_exclusive_group()
+    how.add_argument(
+        "--plugin",
+        action="store_const",
+        const="plugin",
+        dest="mode",
+        help="the Jekyll plugin, whatever the site says",
+    )
+    how.add_argument(
+        "--safe",
+        action="store_const",
+        const="safe",
+        dest="mode",
+        help="committed feeds, whatever the site says",
+    )
+    i.add_argument(
+        "--dry-run", action="store_true", help="say what would be written; write nothing"
+    )
     s.add_argument(
         "--get",
         metavar="PATH",
@@ -207,6 +253,8 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     overrides: dict[str, Any] = {key: True for key in ("future", "drafts") if getattr(args, key)}
     if args.url:
         overrides["url"] = args.url
+    if getattr(args, "cache_dir", None) is not None:
+        overrides["cache_dir"] = str(args.cache_dir)
     return overrides
 
 
@@ -217,7 +265,9 @@ def _held_back(report: BuildReport) -> str:
     return f", {sum(report.held_back.values())} held back ({parts})"
 
 
-def _report(report: BuildReport, args: argparse.Namespace, out: TextIO, err: TextIO) -> None:
+def _report(
+    report: BuildReport, args: argparse.Namespace, output: Path, out: TextIO, err: TextIO
+) -> None:
     for problem in report.errors:
         err.write(f"{problem.where}: skipped: {problem.reason}\n")
     if not args.quiet:
@@ -241,16 +291,16 @@ def _report(report: BuildReport, args: argparse.Namespace, out: TextIO, err: Tex
     if args.check:
         count = len(report.check_failed)
         state = (
-            f"{args.output}/ is up to date"
+            f"{output}/ is up to date"
             if not count
-            else f"{count} {'file' if count == 1 else 'files'} in {args.output}/ "
+            else f"{count} {'file' if count == 1 else 'files'} in {output}/ "
             f"{'is' if count == 1 else 'are'} not what a build would write"
         )
         out.write(f"check: {state} ({report.seconds:.2f} s)\n")
     else:
         out.write(
             f"feeds: {len(report.written)} written, {len(report.unchanged)} unchanged, "
-            f"{len(report.removed)} removed in {args.output}/ ({report.seconds:.2f} s)\n"
+            f"{len(report.removed)} removed in {output}/ ({report.seconds:.2f} s)\n"
         )
 
 
@@ -258,6 +308,8 @@ def _build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     config = load_config(
         args.source, config_file=args.config, output=args.output, overrides=_overrides(args)
     )
+    if args.jekyll_content is not None:
+        config = replace(config, jekyll_content=args.jekyll_content)
     if args.jobs is not None and args.jobs < 1:
         raise ConfigError("--jobs", "must be at least 1")
     progress = _Progress(err, enabled=not args.quiet)
@@ -272,7 +324,7 @@ def _build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         )
     finally:
         progress.clear()
-    _report(report, args, out, err)
+    _report(report, args, config.output, out, err)
     if args.links_include is not None and not args.check and not args.quiet:
         out.write(f"links: {args.links_include} is up to date\n")
     if args.ping and not args.check:
@@ -305,8 +357,33 @@ def _ping(
 
 
 def _links(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    config = load_config(args.source, config_file=args.config, overrides=_overrides(args))
-    out.write(render_links(read_site(config).specs))
+    config = load_config(
+        args.source, config_file=args.config, output=args.output, overrides=_overrides(args)
+    )
+    state = state_folder(config)
+    cache = Cache(state) if usable(state) and (state / "cache.sqlite").is_file() else None
+    try:  # the file states the last build kept: nothing unchanged is parsed again
+        known = load_states(cache, config.fingerprint()) if cache is not None else {}
+    finally:
+        if cache is not None:
+            cache.close()
+    site = read_site(config, known=known, skip=never_posts(config, ()))
+    if not args.json:
+        out.write(render_links(site.specs))
+        return EXIT_OK
+    out.write(json.dumps(links_data(site), ensure_ascii=False) + "\n")
+    return EXIT_OK
+
+
+def _init(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from feedsmith.jekyll import init  # noqa: PLC0415 - only for `init`
+
+    def first_build(site: Path) -> str:
+        report = build(load_config(site))
+        return f"built the feeds into the site: {len(report.written)} written, {len(report.unchanged)} unchanged"
+
+    for step in init(args.site, mode=args.mode, dry_run=args.dry_run, build=first_build):
+        out.write(f"{step}\n")
     return EXIT_OK
 
 
@@ -396,7 +473,9 @@ def main(
     except SystemExit as exc:  # argparse exits 2 on usage errors, 0 for --help
         return int(exc.code or 0)
     try:
-        command = {"serve": _serve, "links": _links, "ids": _ids}.get(args.command, _build)
+        command = {"serve": _serve, "links": _links, "ids": _ids, "init": _init}.get(
+            args.command, _build
+        )
         return command(args, out, err)
     except ConfigError as exc:
         err.write(f"feedsmith: configuration error: {exc}\n")

@@ -149,6 +149,9 @@ class Config:
     # defaults), and the folder collections (and so `_posts/`) live in.
     jekyll_exclude: tuple[str, ...] = ()
     collections_dir: str = ""
+    # Jekyll's own HTML of each post's body (written by the Jekyll plugin `feedsmith init`
+    # installs): entries take it instead of rendering the body again.
+    jekyll_content: Path | None = field(default=None, compare=False)
     # jekyll-feed's `feed.xslt.xml` at the site root: its URL, named in every Atom feed.
     xslt: str | None = None
     # The site's `_data/authors.yml`: a post's `author: garthdb` is that author.
@@ -200,7 +203,9 @@ class Config:
         return hashlib.sha256(f"{__version__}\0{blob}".encode()).hexdigest()
 
 
-_PROVENANCE = ("config_file", "overrides", "notes")  # what they made is in the others
+# Not settings of the output: what they made is in the others (the posts carry the digest of
+# the Jekyll content they take).
+_PROVENANCE = ("config_file", "overrides", "notes", "jekyll_content")
 
 
 # --- value checkers: each takes (key, value) and returns the value Config stores ---------
@@ -566,6 +571,15 @@ def _collection_feeds(key: str, value: Any) -> Mapping[str, CollectionFeed]:
     return MappingProxyType(found)
 
 
+def _output(key: str, value: Any) -> Path:
+    if isinstance(value, Path):
+        return value
+    text = _str(key, value).strip()
+    if not text:
+        raise ConfigError(key, "expected a folder")
+    return Path(text)
+
+
 def _cache_dir(key: str, value: Any) -> Path | None:
     if isinstance(value, Path):
         return value
@@ -704,6 +718,11 @@ SETTINGS: tuple[Setting, ...] = (
         "collection_feeds",
         _collection_feeds,
         "Feeds for other Jekyll collections, as jekyll-feed's `feed.collections`: a list of names, or `{name: {path, categories}}` (`feed/<name>.xml`, `feed/<name>/<category>.xml`).",
+    ),
+    Setting(
+        "output",
+        _output,
+        'Where `feedsmith build` writes (default `_site`; `-o` wins); relative to the file that sets it. `"."` builds the feeds into the site itself, to be committed (GitHub Pages).',
     ),
     Setting(
         "cache_dir",
@@ -877,8 +896,8 @@ def _apply(
         if setting is None:
             continue
         given = value
-        if key == "ids" and isinstance(value, str) and value and base is not None:
-            given = str(base / value)  # an ids file sits with the site, not where one runs
+        if key in ("ids", "output") and isinstance(value, str) and value and base is not None:
+            given = str(base / value)  # with the file that names it, not where one runs
         try:
             values[setting.field] = setting.check(key, given)
         except ConfigError as exc:
@@ -905,6 +924,15 @@ def _paths_in(key: str, value: Any) -> list[tuple[str, str]]:
     return []
 
 
+def default_source() -> Path:
+    """The source when none is named: the folder one stands in where it is a Jekyll site root
+    (it has `_config.yml`, and no `posts/` folder), else `posts/`."""
+    here = Path()
+    if (here / "_config.yml").is_file() and not (here / DEFAULT_SOURCE).is_dir():
+        return here
+    return DEFAULT_SOURCE
+
+
 def load_config(
     source: Path | None = None,
     *,
@@ -920,14 +948,14 @@ def load_config(
     `fallback_url`: the url to use when none is configured (`serve` on its own address); the
     config then says `url_is_fallback`.
     """
-    source = source or DEFAULT_SOURCE
+    source = source or default_source()
     if not source.is_dir():
         raise ConfigError("source", f"{source} is not a folder of posts")
     jekyll_config = source / "_config.yml"
     jekyll = jekyll_config.is_file() or (source / "_posts").is_dir()
     values: dict[str, Any] = {
         "source": source,
-        "output": output or DEFAULT_OUTPUT,
+        "output": DEFAULT_OUTPUT,
         "jekyll": jekyll,
         "jekyll_exclude": JEKYLL_EXCLUDES if jekyll else (),
     }
@@ -943,6 +971,8 @@ def load_config(
         site_vars = {**site_vars, **raw}
     if overrides:
         _apply(values, overrides, "command line")
+    if output is not None:  # -o
+        values["output"] = output
     _derive(values, site_vars, fallback_url)
     values["config_file"] = config_file
     values["overrides"] = MappingProxyType(dict(overrides or {}))

@@ -5,6 +5,7 @@ Only posts that some feed shows get here, so the cost follows the feeds, not the
 
 from __future__ import annotations
 
+import hashlib
 import os
 from typing import Any
 
@@ -14,6 +15,7 @@ from feedsmith.errors import PostError
 from feedsmith.markup import LINK_TAGS, Includes, render_liquid, to_html
 from feedsmith.model import Entry, Globals, Post, Problem
 from feedsmith.parse import read_source
+from feedsmith.site import jekyll_content
 from feedsmith.text import truncate
 
 TITLE_LENGTH = 60
@@ -35,6 +37,19 @@ def _page_vars(post: Post, front: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _jekylls(post: Post, config: Config) -> str | None:
+    """Jekyll's own HTML of the post's body, where the post takes it (`Post.rendered`)."""
+    if post.rendered is None or config.jekyll_content is None:
+        return None
+    found = jekyll_content(config.jekyll_content).get(post.rel)
+    if (
+        found is None
+        or hashlib.sha256(found[1].encode("utf-8", "surrogatepass")).hexdigest() != post.rendered
+    ):
+        return None
+    return found[1]
+
+
 def make_entry(post: Post, config: Config, site: Globals) -> Entry:
     """Render one post's body into what its feed entries show. Raises PostError if unreadable."""
     source = read_source(post.path, post.rel, max_bytes=config.max_post_bytes, front_matter=False)
@@ -51,23 +66,25 @@ def make_entry(post: Post, config: Config, site: Globals) -> Entry:
         problems.append(Problem(post.rel, reason))
 
     inputs: list[tuple[str, str]] = []
-    includes = Includes(
-        root=config.source,
-        folder=str(config.site_vars.get("includes_dir") or "_includes"),
-        here=os.path.dirname(post.rel),
-        max_bytes=config.max_post_bytes,
-    )
-    body = render_liquid(
-        source.body,
-        page=_page_vars(post, source.front),
-        site=site,
-        warn=warn,
-        includes=includes,
-        inputs=inputs,
-    )
-    html = to_html(
-        body, post.markup, kramdown_attributes="kramdown_attributes" in config.clean.builtin
-    )
+    html = _jekylls(post, config)
+    if html is None:
+        includes = Includes(
+            root=config.source,
+            folder=str(config.site_vars.get("includes_dir") or "_includes"),
+            here=os.path.dirname(post.rel),
+            max_bytes=config.max_post_bytes,
+        )
+        body = render_liquid(
+            source.body,
+            page=_page_vars(post, source.front),
+            site=site,
+            warn=warn,
+            includes=includes,
+            inputs=inputs,
+        )
+        html = to_html(
+            body, post.markup, kramdown_attributes="kramdown_attributes" in config.clean.builtin
+        )
     cleaned = clean_html(html, base=post.url, rules=config.clean)
     problems.extend(Problem(post.rel, note) for note in cleaned.notes)
     lead = cleaned.summary

@@ -109,6 +109,7 @@ class Post:
     lang: str | None = None
     excerpt_only: bool | None = None  # the post's own `feed: {excerpt_only: …}`
     collection: str = "posts"  # a document of another Jekyll collection is not a post
+    rendered: str | None = None  # sha256 of Jekyll's own HTML of the body, where entries take it
 
     __reduce__ = fast_reduce
 

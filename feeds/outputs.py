@@ -18,6 +18,7 @@ import os
 from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from feedsmith import pages
 from feedsmith.cache import LRU, Cache, encode
@@ -36,7 +37,7 @@ from feedsmith.model import (
     fast_reduce,
 )
 from feedsmith.parallel import MIN_ITEMS, pmap
-from feedsmith.render import entry_fragments, etag_of, render, render_opml
+from feedsmith.render import entry_fragments, etag_of, link_tag, render, render_opml
 from feedsmith.site import Progress, Site, quiet
 from feedsmith.write import target
 
@@ -173,6 +174,21 @@ def serves(site: Site, path: str) -> bool:
     ):
         return True
     return path.startswith(pages.PREVIEW) and path.removeprefix(pages.PREVIEW) in site.routes
+
+
+def links_data(site: Site) -> dict[str, Any]:
+    """What the Jekyll plugin needs: the files a build writes (Jekyll must keep them), and the
+    autodiscovery tags of the site, of each category and of each tag (`{% feed_meta %}`)."""
+    shown = [spec for spec in site.specs if not spec.archive and spec.collection is None]
+    by_name: dict[str, dict[str, list[str]]] = {"category": {}, "tag": {}}
+    for spec in shown:
+        if spec.kind in by_name and spec.name is not None:
+            by_name[spec.kind].setdefault(spec.name, []).append(link_tag(spec))
+    return {
+        "files": list(output_paths(site)),
+        "site": [link_tag(spec) for spec in shown if spec.kind == "site"],
+        **by_name,
+    }
 
 
 def output_keys(site: Site) -> dict[str, str]:

@@ -9,12 +9,14 @@ parsed again. The states are kept in the build cache in shards (`load_states`/`s
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 from feedsmith.cache import Cache, encode
 from feedsmith.config import Config
@@ -198,7 +200,9 @@ def read_site(
     )
     states.update((file.rel, state) for file, state in zip(todo, fresh, strict=True))
     read: dict[str, FileState] = {rel: state for rel, state in states.items() if state is not None}
-    posts = [state.post for state in read.values() if state.post is not None]
+    posts = _take_jekyll_content(
+        [state.post for state in read.values() if state.post is not None], config
+    )
     held_back = Counter(state.held_back for state in read.values() if state.held_back)
     for state in read.values():
         problems.extend(state.problems)
@@ -216,6 +220,61 @@ def read_site(
         held_back=dict(held_back),
         routes={spec.path: spec for spec in specs},
     )
+
+
+_JEKYLL_CONTENT: dict[tuple[str, int, int], Mapping[str, tuple[str, str]]] = {}
+
+
+def jekyll_content(path: Path) -> Mapping[str, tuple[str, str]]:
+    """Jekyll's own rendering of each post (the file the Jekyll plugin writes): relative
+    path -> (sha256 of the post file it rendered, its HTML). Read once a process."""
+    try:
+        info = path.stat()
+    except OSError:
+        return {}
+    key = (str(path), info.st_mtime_ns, info.st_size)
+    found = _JEKYLL_CONTENT.get(key)
+    if found is None:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            data = {}
+        found = {
+            str(rel): (str(item.get("sha256", "")), str(item.get("html", "")))
+            for rel, item in (data.items() if isinstance(data, dict) else ())
+            if isinstance(item, dict)
+        }
+        _JEKYLL_CONTENT.clear()  # one site's at a time
+        _JEKYLL_CONTENT[key] = found
+    return found
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _take_jekyll_content(posts: list[Post], config: Config) -> list[Post]:
+    """Posts whose file Jekyll rendered as it is now carry that rendering's digest: their
+    entries take Jekyll's HTML (plugins' tags and kramdown-only syntax come out as on the
+    site)."""
+    if config.jekyll_content is None:
+        return posts
+    rendered = jekyll_content(config.jekyll_content)
+    if not rendered:
+        return posts
+    taken = []
+    for post in posts:
+        found = rendered.get(post.rel)
+        if found is not None:
+            try:
+                with open(post.path, "rb") as handle:
+                    same = hashlib.sha256(handle.read()).hexdigest() == found[0]
+            except OSError:
+                same = False
+            if same:
+                post = replace(post, rendered=_sha256(found[1]))  # noqa: PLW2901
+        taken.append(post)
+    return taken
 
 
 def _entry_key_of(post: Post, states: Mapping[str, FileState], fingerprint: str) -> str:

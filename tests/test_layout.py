@@ -25,7 +25,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"render", "pages"}),
     frozenset({"outputs"}),  # the render half
     frozenset({"pipeline"}),
-    frozenset({"cli", "__init__", "__main__"}),  # the commands and the API: the top
+    frozenset({"cli", "jekyll", "__init__", "__main__"}),  # the commands and the API: the top
 )
 LAYER = {module: n for n, members in enumerate(LAYERS) for module in members}
 
