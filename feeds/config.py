@@ -76,6 +76,16 @@ class FeedGroup:
 
 
 @dataclass(frozen=True, slots=True)
+class FrontDefault:
+    """One of Jekyll's front matter defaults (`defaults:` in _config.yml): values a post takes
+    where its own front matter says nothing, when its path (and type) are in scope."""
+
+    path: str = ""  # a prefix of the post's path, or a glob
+    type: str | None = None  # "posts", or a collection's name
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class CollectionFeed:
     """jekyll-feed's feed of a Jekyll collection: where it goes, and which of its categories
     get feeds of their own."""
@@ -154,6 +164,9 @@ class Config:
     jekyll_content: Path | None = field(default=None, compare=False)
     # jekyll-feed's `feed.xslt.xml` at the site root: its URL, named in every Atom feed.
     xslt: str | None = None
+    # Jekyll's front matter defaults, and the `excerpt_separator` that ends a post's excerpt.
+    front_defaults: tuple[FrontDefault, ...] = ()
+    excerpt_separator: str | None = None  # None: Jekyll's own "\n\n" (the first paragraph)
     # The site's `_data/authors.yml`: a post's `author: garthdb` is that author.
     author_data: Mapping[str, Author] = field(default_factory=dict)
     # What loading had to say without refusing (a feed path kept inside the site, ...).
@@ -817,10 +830,38 @@ def _jekyll_reading(data: Mapping[str, Any], origin: str) -> dict[str, Any]:
         raise ConfigError(
             "collections_dir", f"expected a folder of the site, got {folder!r}", origin=origin
         )
+    separator = data.get("excerpt_separator")
     return {
         "jekyll_exclude": tuple(p for p in (*JEKYLL_EXCLUDES, *exclude) if p not in include),
         "collections_dir": folder.strip("/"),
+        "front_defaults": _front_defaults(data.get("defaults")),
+        "excerpt_separator": separator if isinstance(separator, str) and separator else None,
     }
+
+
+def _front_defaults(sets: Any) -> tuple[FrontDefault, ...]:
+    """Jekyll's `defaults:` list; a set Jekyll would refuse (no `values` mapping) is skipped,
+    as Jekyll skips it."""
+    if not isinstance(sets, list):
+        return ()
+    found = []
+    for item in sets:
+        if not isinstance(item, Mapping) or not isinstance(item.get("values"), Mapping):
+            continue
+        given = item.get("scope")
+        scope: Mapping[str, Any] = given if isinstance(given, Mapping) else {}
+        given_type = scope.get("type")
+        kind = None if given_type is None else str(given_type)
+        kind = {"post": "posts", "page": "pages", "draft": "drafts"}.get(kind or "", kind)
+        path = scope.get("path")
+        found.append(
+            FrontDefault(
+                path=path if isinstance(path, str) else "",
+                type=kind,
+                values=MappingProxyType(dict(item["values"])),
+            )
+        )
+    return tuple(found)
 
 
 def _author_data(source: Path, data: Mapping[str, Any]) -> dict[str, Author]:

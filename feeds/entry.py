@@ -16,7 +16,7 @@ from feedsmith.markup import LINK_TAGS, Includes, render_liquid, to_html
 from feedsmith.model import Entry, Globals, Post, Problem
 from feedsmith.parse import read_source
 from feedsmith.site import jekyll_content
-from feedsmith.text import truncate
+from feedsmith.text import plain_text, truncate
 
 TITLE_LENGTH = 60
 
@@ -88,6 +88,14 @@ def make_entry(post: Post, config: Config, site: Globals) -> Entry:
     cleaned = clean_html(html, base=post.url, rules=config.clean)
     problems.extend(Problem(post.rel, note) for note in cleaned.notes)
     lead = cleaned.summary
+    separator = source.front.get("excerpt_separator") or config.excerpt_separator
+    if isinstance(separator, str) and separator:
+        # Jekyll's excerpt: the body up to the separator the site or the post names
+        # (`<!--more-->`), rendered: several paragraphs where the post says so, all of it
+        # where the separator is not there.
+        head = source.body.split(separator, 1)[0]
+        part = clean_html(to_html(head, post.markup), base=post.url, rules=config.clean)
+        lead = plain_text(part.html)
     summary = summarize(lead if post.summary is None else post.summary, config.summary_length)
     return Entry(
         content=cleaned.html,

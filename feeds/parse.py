@@ -7,11 +7,13 @@ to, so the URL rules follow Jekyll too (see permalink.py).
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import os
 import re
 import sys
 import unicodedata
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
@@ -23,7 +25,7 @@ from zoneinfo import ZoneInfo
 import dateutil.parser
 import yaml
 from feedsmith import permalink
-from feedsmith.config import Config
+from feedsmith.config import Config, FrontDefault
 from feedsmith.errors import PostError
 from feedsmith.model import Author, Markup, Post, Problem, SourceFile
 from feedsmith.text import URL_SCHEMES, absolute_url, has_scheme, plain_text, smartify, xml_safe
@@ -385,7 +387,9 @@ def _lenient_date(text: str, tz: ZoneInfo, key: str, rel: str) -> datetime:
     results = []
     for default in (datetime(2001, 2, 3), datetime(2002, 4, 5)):
         try:
-            results.append(dateutil.parser.parse(text, default=default))
+            with warnings.catch_warnings():  # a zone it cannot name (CEST) reads as no zone,
+                warnings.simplefilter("ignore")  # as Ruby's Time.parse reads it
+                results.append(dateutil.parser.parse(text, default=default))
         except (ValueError, OverflowError):
             break
     if len(results) == 2 and results[0].date() == results[1].date():
@@ -558,11 +562,63 @@ def _image(front: Mapping[str, Any], config: Config) -> str | None:
     return _site_link(image.strip(), config) if isinstance(image, str) and image.strip() else None
 
 
+def _scoped_path(path: str) -> str:
+    """Jekyll's FrontmatterDefaults#sanitize_path: no leading slash, no trailing one."""
+    return path.strip("/") if path.startswith("/") else path
+
+
+def _deep_merge(low: Mapping[str, Any], high: Mapping[str, Any]) -> dict[str, Any]:
+    """Jekyll's Utils.deep_merge_hashes: `high` wins, mappings are merged key by key."""
+    merged = dict(low)
+    for key, value in high.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def front_defaults(config: Config, rel: str, kind: str) -> dict[str, Any]:
+    """The front matter defaults (Jekyll's `defaults:`) a post at `rel` of collection `kind`
+    takes, merged in Jekyll's order: a longer scope path wins, then one that names a type."""
+    if config.collections_dir and rel.startswith(config.collections_dir + "/"):
+        rel = rel[len(config.collections_dir) + 1 :]
+    merged: dict[str, Any] = {}
+    best: FrontDefault | None = None
+    for item in config.front_defaults:
+        scope = _scoped_path(item.path)
+        if item.type is not None and item.type != kind:
+            continue
+        if scope and "*" in scope:
+            parts = rel.split("/")
+            prefixes = ["/".join(parts[: n + 1]) for n in range(len(parts))]
+            if not any(fnmatch.fnmatchcase(prefix, scope) for prefix in prefixes):
+                continue
+        elif scope and not rel.startswith(scope):
+            continue
+        if best is None or _precedes(best, item):
+            merged = _deep_merge(merged, item.values)
+            best = item
+        else:
+            merged = _deep_merge(item.values, merged)
+    return merged
+
+
+def _precedes(old: FrontDefault, new: FrontDefault) -> bool:
+    """Jekyll's has_precedence?: the longer path, then the one naming a type."""
+    old_path, new_path = _scoped_path(old.path), _scoped_path(new.path)
+    if len(new_path) != len(old_path):
+        return len(new_path) >= len(old_path)
+    return new.type is not None or old.type is None
+
+
 def parse_post(file: SourceFile, config: Config, *, now: datetime) -> Parsed:
     """Read one post file into a Post; raise PostError when it cannot be used at all."""
     rel = file.rel
     source = read_source(file.path, rel, max_bytes=config.max_post_bytes)
     front, problems = source.front, source.problems
+    if config.front_defaults:
+        front = _deep_merge(front_defaults(config, rel, file.collection), front)
 
     stem, slug, named = _slug_and_date(os.path.basename(file.path), rel)
     if isinstance(front.get("slug"), (str, int)) and str(front["slug"]).strip():

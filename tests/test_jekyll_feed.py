@@ -242,3 +242,51 @@ def test_every_entry_links_to_a_page_jekyll_wrote(built: tuple[Path, Path]) -> N
                 path,
                 entry.link,
             )
+
+
+@pytest.fixture(scope="module")
+def defaults_built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A site of front matter defaults (by path, by type, a glob) and an excerpt separator."""
+    root = tmp_path_factory.mktemp("jekyll-defaults")
+    site = root / "site"
+    write(
+        site / "_config.yml",
+        """
+        title: Defaults
+        url: https://example.org
+        plugins: [jekyll-feed]
+        excerpt_separator: <!--more-->
+        defaults:
+          - scope: {path: ""}
+            values: {image: /img/everyone.png, author: Everyone}
+          - scope: {path: "_posts/news", type: posts}
+            values: {author: Newsdesk, categories: [news]}
+          - scope: {path: "_posts/*/deep"}
+            values: {image: /img/deep.png}
+        """,
+    )
+    write(
+        site / "_posts/2024-01-01-plain.md", "---\ntitle: Plain\n---\nOne.\n\n<!--more-->\n\nTwo.\n"
+    )
+    write(
+        site / "_posts/news/2024-01-02-news.md", "---\ntitle: News\n---\nNo separator.\n\nAt all.\n"
+    )
+    write(site / "_posts/x/deep/2024-01-03-deep.md", "---\ntitle: Deep\nauthor: Own\n---\nDeep.\n")
+    jekyll(site, "build", "--destination", str(root / "_site"))
+    build(site, root / "out")
+    return root / "_site", root / "out"
+
+
+def test_front_matter_defaults_and_the_excerpt_separator_are_jekylls(
+    defaults_built: tuple[Path, Path],
+) -> None:
+    theirs, ours = (
+        feedparser.parse((folder / "feed.xml").read_bytes()) for folder in defaults_built
+    )
+    assert [e.id for e in ours.entries] == [e.id for e in theirs.entries]
+    for mine, jekylls in zip(ours.entries, theirs.entries, strict=True):
+        assert mine.link == jekylls.link  # a default category is in the URL
+        assert [a.get("name") for a in mine.authors] == [a.get("name") for a in jekylls.authors]
+        assert mine.media_thumbnail == jekylls.media_thumbnail
+        assert mine.summary == jekylls.summary
+    assert [e.summary for e in ours.entries] == ["Deep.", "No separator. At all.", "One."]
