@@ -42,8 +42,11 @@ module Feedsmith
 
   # feedsmith writes jekyll-feed's feeds (and more) and defines {% feed_meta %}: where
   # jekyll-feed is loaded still (a theme such as minima depends on it), it has nothing to do.
+  # The tag is registered again once every plugin is loaded: gems named in `plugins:` load
+  # after _plugins/, so a jekyll-feed listed there would otherwise own {% feed_meta %}.
   Jekyll::Hooks.register :site, :after_init do |site|
     site.generators.reject! { |generator| generator.class.name == "JekyllFeed::Generator" }
+    Liquid::Template.register_tag("feed_meta", Feedsmith::FeedMeta)
   end
 
   # Before Jekyll cleans its destination: keep the files feedsmith wrote there, and learn

@@ -134,6 +134,22 @@ def test_a_plain_jekyll_build_writes_feedsmiths_feeds(plugin_site: Path) -> None
     )
 
 
+def test_a_feed_meta_is_feedsmiths_where_plugins_still_lists_jekyll_feed(tmp_path: Path) -> None:
+    """No theme: jekyll-feed, listed in `plugins:`, loads after _plugins/ (minima's loads it
+    before), and its own {% feed_meta %} (the Atom feed alone) must not win."""
+    need("jekyll")
+    site = tmp_path / "site"
+    write(site / "_config.yml", "title: Blog\nurl: https://example.org\nplugins: [jekyll-feed]\n")
+    write(site / "_layouts/default.html", "<head>{% feed_meta %}</head>{{ content }}")
+    write(site / "index.html", "---\nlayout: default\n---\nHome\n")
+    write(site / "_posts/2024-01-01-first.md", "---\ntitle: First post\n---\nOne.\n")
+    assert feedsmith("init", site, "--plugin").returncode == 0
+    jekyll(site, "build", env=FEEDSMITH)
+    home = (site / "_site/index.html").read_text(encoding="utf-8")
+    assert 'href="https://example.org/feed.json"' in home, home
+    assert feed_titles(site / "_site/feed.xml") == ["First post"]
+
+
 def test_a_second_build_keeps_the_feeds_and_a_new_post_shows(plugin_site: Path) -> None:
     jekyll(plugin_site, "build", env=FEEDSMITH)
     published = plugin_site / "_site"
