@@ -662,7 +662,9 @@ SETTINGS: tuple[Setting, ...] = (
         _group("feed/by_tag/"),
         "Tag feeds: true (all, default), false, a list, or `{only, except, path}` (default path `feed/by_tag/`).",
     ),
-    Setting("formats", _formats, "Formats to write for every feed (default `[atom, rss]`)."),
+    Setting(
+        "formats", _formats, f"Formats to write for every feed (default `[{', '.join(FORMATS)}]`)."
+    ),
     Setting(
         "opml",
         _opt_feed_path,
