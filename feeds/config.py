@@ -696,7 +696,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "cache_max_age",
         _count,
-        "`serve`: seconds in `Cache-Control: public, max-age=N` (default 300).",
+        "`serve`: seconds in `Cache-Control: max-age=N` (default 300).",
     ),
     Setting(
         "archive_size",
