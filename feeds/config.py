@@ -134,6 +134,9 @@ class Config:
     formats: tuple[Format, ...] = FORMATS
     opml: str | None = "feeds.opml"
     opml_format: Format = "atom"
+    # The pages for people: the list of feeds, and a page beside each feed (`feed.html`).
+    subscribe_page: str | None = "feeds.html"
+    preview_pages: bool = True
     summary_length: int = 200
     smartify: bool | None = None  # None: in a Jekyll site
     clean: CleanRules = CleanRules()
@@ -671,6 +674,16 @@ SETTINGS: tuple[Setting, ...] = (
         "Path of the OPML list of all feeds (default `feeds.opml`; false for none).",
     ),
     Setting(
+        "subscribe_page",
+        _opt_feed_path,
+        "Path of the page for people listing every feed, with its addresses and how to subscribe (default `feeds.html`; false for none).",
+    ),
+    Setting(
+        "preview_pages",
+        _bool,
+        "Write a page for people beside each feed (`feed.html` beside `feed.xml`): what it holds and its addresses (default true).",
+    ),
+    Setting(
         "opml_format",
         _choice(*FORMATS),
         "The format OPML lists each feed in, once per feed (default `atom`; a feed without it is listed in its first format).",
@@ -959,7 +972,7 @@ def _apply(
 
 def _paths_in(key: str, value: Any) -> list[tuple[str, str]]:
     """The output paths a setting gives, with where each is: `tags.path`, `path`."""
-    if key in ("path", "opml") and isinstance(value, str):
+    if key in ("path", "opml", "subscribe_page") and isinstance(value, str):
         return [(key, value)]
     if key in ("categories", "tags") and isinstance(value, Mapping):
         path = value.get("path")

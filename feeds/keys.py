@@ -45,6 +45,12 @@ def feed_key(spec: FeedSpec, entry_keys: Sequence[str], fingerprint: str) -> str
     return _digest(fingerprint + repr(parts) + "".join(entry_keys))
 
 
+def page_key(path: str, feeds: Sequence[str], fingerprint: str) -> str:
+    """What a page for people depends on: where it is (its links are relative) and the keys
+    of the feeds it shows."""
+    return _digest(f"{fingerprint}page{path!r}{feeds!r}")
+
+
 def list_key(specs: Sequence[FeedSpec], fingerprint: str) -> str:
     """What the OPML list depends on: the feeds' names and addresses."""
     listed = [(s.kind, s.name, s.format, s.path, s.url, s.title) for s in specs]

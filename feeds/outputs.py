@@ -24,7 +24,7 @@ from feedsmith import pages
 from feedsmith.cache import LRU, Cache, encode
 from feedsmith.config import Config
 from feedsmith.errors import OutputError, PostError
-from feedsmith.keys import feed_key, list_key
+from feedsmith.keys import feed_key, list_key, page_key
 from feedsmith.model import (
     MEDIA_TYPES,
     Entry,
@@ -160,20 +160,21 @@ class Caches:
 
 
 def output_paths(site: Site) -> tuple[str, ...]:
-    """Every file `build` writes: each feed (archive documents included), and the OPML list."""
+    """Every file `build` writes: each feed (archive documents included), the OPML list and
+    the pages for people."""
     paths = tuple(spec.path for spec in site.specs)
-    return (*paths, site.config.opml) if site.config.opml else paths
+    listed = (site.config.opml,) if site.config.opml else ()
+    return (*paths, *listed, *site.pages)
 
 
 def serves(site: Site, path: str) -> bool:
-    """Whether `path` names a file of the site: an output file, or a page for people."""
-    if (
+    """Whether `path` names a file of the site: an output file, or `/` (the list of feeds)."""
+    return (
         path in site.routes
+        or path in site.pages
         or path == pages.INDEX
-        or (site.config.opml and path == site.config.opml)
-    ):
-        return True
-    return path.startswith(pages.PREVIEW) and path.removeprefix(pages.PREVIEW) in site.routes
+        or bool(site.config.opml and path == site.config.opml)
+    )
 
 
 def links_data(site: Site) -> dict[str, Any]:
@@ -200,7 +201,16 @@ def output_keys(site: Site) -> dict[str, str]:
     found = {spec.path: _feed_key(site, spec) + site.links.version for spec in site.specs}
     if site.config.opml:
         found[site.config.opml] = list_key(site.specs, site.fingerprint)
+    for path in site.pages:
+        found[path] = _page_key(site, path, found)
     return found
+
+
+def _page_key(site: Site, path: str, keys: Mapping[str, str] | None = None) -> str:
+    """What a page for people shows: its feeds (all of them for the list)."""
+    formats = site.pages.get(path) or tuple(s for s in site.specs if not s.archive)
+    feeds = [keys[s.path] if keys else _feed_key(site, s) + site.links.version for s in formats]
+    return page_key(path, feeds, site.fingerprint)
 
 
 def _feed_key(site: Site, spec: FeedSpec) -> str:
@@ -212,7 +222,7 @@ def _feed_key(site: Site, spec: FeedSpec) -> str:
 
 def render_file(site: Site, path: str, caches: Caches | None = None) -> RenderedFile | None:
     """The bytes of the file `path` names (None when the site has none): a feed, the OPML
-    list, the list of feeds (`pages.INDEX`) or a feed's preview page (`pages.PREVIEW` + path).
+    list, or a page for people (`site.pages`, and the list of feeds at `pages.INDEX`).
     """
     caches = caches if caches is not None else Caches()
     spec = site.routes.get(path)
@@ -221,15 +231,34 @@ def render_file(site: Site, path: str, caches: Caches | None = None) -> Rendered
     config = site.config
     if config.opml and path == config.opml:
         return _file(path, render_opml(site.specs, config), MEDIA_TYPES["opml"])
-    if path == pages.INDEX:
-        return _file(path, pages.index_page(site.specs, site.index, config), pages.HTML)
-    if path.startswith(pages.PREVIEW):
-        shown = site.routes.get(path.removeprefix(pages.PREVIEW))
-        if shown is None:
-            return None
-        entries = entries_of(site, shown.posts, caches)
-        return _file(path, pages.preview_page(shown, site.index, entries), pages.HTML)
+    if path == pages.INDEX or path in site.pages:
+        return _page_file(site, path, caches)
     return None
+
+
+def _page_file(site: Site, path: str, caches: Caches) -> RenderedFile:
+    """A page for people; cached as feeds are, so an unchanged rebuild renders none."""
+    key = _page_key(site, path)
+    kept = path in site.pages  # `/` is never a file of the output folder
+    found = caches.feed(key) if kept else None
+    if found is not None:
+        body = caches.cached_body(found, path, site.links.version)
+        if body is not None:
+            return _file(path, body, pages.HTML, etag=found.etag)
+    formats = site.pages.get(path)
+    listing = site.config.subscribe_page if site.config.subscribe_page in site.pages else None
+    if formats:
+        entries = entries_of(site, formats[0].posts, caches)
+        body = pages.preview_page(formats, site.index, entries, site.config, listing)
+        complete = all(entries[i].complete for i in formats[0].posts)
+    else:
+        body = pages.index_page(site.specs, site.index, site.config, path)
+        complete = True
+    etag = etag_of(body)
+    if complete and kept:
+        stored = b"" if caches.output is not None else body
+        caches.keep_feed(key, CachedFeed(stored, None, (), etag, path))
+    return _file(path, body, pages.HTML, etag=etag)
 
 
 def _file(

@@ -1,41 +1,92 @@
-"""The HTML pages for people: the list of feeds, and a preview of one feed.
+"""The HTML pages for people: the list of every feed (the subscribe page), and a preview of
+each feed.
 
-Plain HTML with every value escaped, meant to be sent with `CSP`, a Content-Security-Policy
-that allows no script at all; no XSLT (browsers are dropping it). Feed readers never get
-these: they are separate URLs, so a cache or CDN can never hand a reader HTML where it asked
-for a feed.
+`build` writes them beside the feeds (`feeds.html`, and `feed.html` beside `feed.xml`), and
+`serve` answers the same bytes at the same paths (the list also at `/`): someone who clicks
+a feed link on a static site gets a page that says what a feed is and how to subscribe.
+Plain HTML with every value escaped; every link relative, so a page works under any host
+and base path; no external asset; one small script (the copy buttons), allowed by its hash
+in a Content-Security-Policy that allows nothing else. No XSLT: browsers are dropping it.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import posixpath
 from collections.abc import Mapping
 from datetime import datetime
 from html import escape
+from urllib.parse import quote
 
 from feedsmith.config import Config
-from feedsmith.model import Entry, FeedSpec, Index
+from feedsmith.model import Entry, FeedSpec, Format, Index
 from feedsmith.render import feed_group, feed_label, feed_updated, link_tag
+from feedsmith.site import feed_sets, preview_path
 
-INDEX = ""  # the path of the list of feeds: `/`
-PREVIEW = "preview/"  # `/preview/feed.xml` shows feed.xml for people
+INDEX = ""  # `serve` also answers the list of feeds at `/`
 HTML = "text/html; charset=utf-8"
-CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src https: http: data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+FORMAT_NAMES: Mapping[Format, str] = {"atom": "Atom", "rss": "RSS", "json": "JSON Feed"}
 _STYLE = """
-body{font:16px/1.5 system-ui,-apple-system,"PingFang SC","Microsoft YaHei",sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem;color:#222}
-h1{font-size:1.6rem}h2{font-size:1.2rem;margin-top:2rem}table{border-collapse:collapse;width:100%}
-td,th{padding:.3rem .5rem;border-bottom:1px solid #eee;text-align:left;vertical-align:top}
-.n{text-align:right;white-space:nowrap}.muted{color:#666;font-size:.9rem}code{word-break:break-all}
+body{font:16px/1.5 system-ui,-apple-system,"PingFang SC","Microsoft YaHei",sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem;color:#222;overflow-wrap:anywhere}
+h1{font-size:1.6rem}h2{font-size:1.2rem;margin-top:2rem}ul.feeds{list-style:none;padding:0}
+ul.feeds>li{padding:.6rem 0;border-bottom:1px solid #eee}.name{font-weight:600}
+.muted{color:#666;font-size:.9rem}code{word-break:break-all;font-size:.9rem}
+.formats{display:flex;flex-wrap:wrap;gap:.3rem 1rem;margin-top:.2rem}
+.address{margin:.4rem 0}.address code{background:#f5f5f5;padding:.1rem .3rem}
+button{font:inherit;font-size:.8rem;margin-left:.4rem;cursor:pointer}
 article{margin:1.5rem 0;padding-bottom:1rem;border-bottom:1px solid #eee}
 .warn{background:#fff4d6;border:1px solid #e0b84c;padding:.6rem .8rem}
 """
+# Copy buttons: hidden until this runs, so a page without script shows no dead button.
+_SCRIPT = """
+for (const button of document.querySelectorAll("button[data-copy]")) {
+  button.hidden = false;
+  button.addEventListener("click", async () => {
+    const text = button.dataset.copy;
+    try {
+      await navigator.clipboard.writeText(text);
+    } catch {
+      const area = document.createElement("textarea");
+      area.value = text;
+      document.body.append(area);
+      area.select();
+      document.execCommand("copy");
+      area.remove();
+    }
+    button.textContent = "Copied";
+    setTimeout(() => { button.textContent = "Copy"; }, 2000);
+  });
+}
+"""
 
 
-def _page(title: str, head: str, body: str) -> bytes:
+def _hash(source: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(source.encode()).digest()).decode() + "'"
+
+
+# The policy a page carries in a <meta> (a static host sends no headers of its own); `serve`
+# also sends it as a header, with frame-ancestors, which only a header can say.
+_POLICY = (
+    f"default-src 'none'; style-src {_hash(_STYLE)}; script-src {_hash(_SCRIPT)}; "
+    "base-uri 'none'; form-action 'none'"
+)
+CSP = _POLICY + "; frame-ancestors 'none'"
+
+
+def _href(page: str, target: str) -> str:
+    """`target` (a path in the output folder) as a link from the page at `page`."""
+    return escape(quote(posixpath.relpath(target, posixpath.dirname(page) or ".")))
+
+
+def _page(title: str, lang: str | None, head: str, body: str) -> bytes:
+    language = f' lang="{escape(lang)}"' if lang else ""
     return (
-        '<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
+        f'<!DOCTYPE html>\n<html{language}><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f'<meta http-equiv="Content-Security-Policy" content="{_POLICY}">'
         f"<title>{escape(title)}</title><style>{_STYLE}</style>{head}</head>"
-        f"<body>{body}</body></html>\n"
+        f"<body>{body}<script>{_SCRIPT}</script></body></html>\n"
     ).encode()
 
 
@@ -43,38 +94,44 @@ def _when(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M %z") if moment else "—"
 
 
-def index_page(specs: tuple[FeedSpec, ...], index: Index, config: Config) -> bytes:
-    """Every feed with its title, entry count and last update; autodiscovery for each."""
-    title = config.title or "Feeds"
-    feeds = [spec for spec in specs if not spec.archive]
-    head = "".join(link_tag(spec) for spec in feeds)
-    groups: dict[str, list[FeedSpec]] = {}
-    for spec in feeds:
-        groups.setdefault(feed_group(spec), []).append(spec)
-    sections = []
+def _copy(url: str) -> str:
+    return f'<button type="button" data-copy="{escape(url)}" hidden>Copy</button>'
+
+
+def _held(spec: FeedSpec) -> str:
+    held = len(spec.posts)
+    noun = "entry" if held == 1 else "entries"
+    return f"{held} {noun}" if held == spec.total else f"the newest {held} {noun} of {spec.total}"
+
+
+def index_page(specs: tuple[FeedSpec, ...], index: Index, config: Config, path: str) -> bytes:
+    """Every feed with what it holds, its last update, its addresses and its preview page;
+    the site's own feeds for autodiscovery (a big blog has a thousand others)."""
+    title = config.site_title or "Feeds"
+    sets = feed_sets(specs)
+    head = "".join(link_tag(s) for s in specs if s.kind == "site" and not s.archive)
+    groups: dict[str, list[tuple[FeedSpec, ...]]] = {}
+    for formats in sets:
+        groups.setdefault(feed_group(formats[0]), []).append(formats)
     labels = {"site": "Site", "category": "Categories", "tag": "Tags", "collection": "Collections"}
+    sections = []
     for kind, members in groups.items():
-        rows = []
-        by_feed: dict[tuple[str | None], list[FeedSpec]] = {}
-        for spec in members:
-            by_feed.setdefault((feed_label(spec) or None,), []).append(spec)
-        for (name,), formats in by_feed.items():
+        items = []
+        for formats in members:
             first = formats[0]
-            links = " · ".join(
-                f'<a href="/{escape(s.path)}">{s.format.upper()}</a> (<a href="/{PREVIEW}{escape(s.path)}">preview</a>)'
+            name = feed_label(first) or title
+            links = "".join(
+                f'<span><a href="{_href(path, s.path)}">{FORMAT_NAMES[s.format]}</a>'
+                f"{_copy(s.url)}</span>"
                 for s in formats
             )
-            label = escape(name) if name is not None else escape(title)
-            held = len(first.posts)
-            count = f"{held}" if held == first.total else f"{held} of {first.total}"
-            rows.append(
-                f"<tr><td>{label}</td><td class=n>{count}</td>"
-                f"<td class=n>{escape(_when(feed_updated(first, index)))}</td><td>{links}</td></tr>"
+            items.append(
+                f'<li><a class=name href="{_href(path, preview_path(first))}">{escape(name)}</a>'
+                f" <span class=muted>{_held(first)} · updated "
+                f"{escape(_when(feed_updated(first, index)))}</span>"
+                f"<div class=formats>{links}</div></li>"
             )
-        sections.append(
-            f"<h2>{labels[kind]}</h2><table><tr><th>feed</th><th class=n>entries held</th>"
-            f"<th class=n>updated</th><th>formats</th></tr>{''.join(rows)}</table>"
-        )
+        sections.append(f"<h2>{labels[kind]}</h2><ul class=feeds>{''.join(items)}</ul>")
     intro = f"<p class=muted>{escape(config.description)}</p>" if config.description else ""
     if config.url_is_fallback:
         intro += (
@@ -84,14 +141,33 @@ def index_page(specs: tuple[FeedSpec, ...], index: Index, config: Config) -> byt
             "post again. Set <code>url</code> (or pass <code>--url</code>) before anyone "
             "subscribes.</p>"
         )
-    body = f"<h1>{escape(title)}</h1>{intro}<p>{len(index.posts)} posts in {len(feeds)} feeds.</p>{''.join(sections)}"
-    return _page(title, head, body)
+    intro += (
+        "<p>A feed brings every new post to a feed reader (NetNewsWire, Feedly, Inoreader, "
+        "Miniflux, Thunderbird…) as soon as it is published. To subscribe, copy a feed's "
+        "address into your reader.</p>"
+    )
+    if config.opml:
+        intro += (
+            f'<p>To subscribe to all of them at once, import <a href="{_href(path, config.opml)}">'
+            f"{escape(posixpath.basename(config.opml))}</a> into your reader.</p>"
+        )
+    shown = f"<p class=muted>{len(index.posts)} posts in {len(sets)} feeds.</p>"
+    body = f"<h1>{escape(title)}</h1>{intro}{shown}{''.join(sections)}"
+    return _page(title, config.lang, head, body)
 
 
-def preview_page(spec: FeedSpec, index: Index, entries: Mapping[int, Entry]) -> bytes:
-    """What a feed holds, readable in a browser, with the address to subscribe to."""
+def preview_page(
+    formats: tuple[FeedSpec, ...],
+    index: Index,
+    entries: Mapping[int, Entry],
+    config: Config,
+    listing: str | None,
+) -> bytes:
+    """What a feed holds, readable in a browser, with the addresses to subscribe to."""
+    first = formats[0]
+    path = preview_path(first)
     items = []
-    for i in spec.posts:
+    for i in first.posts:
         post, entry = index.posts[i], entries[i]
         names = ", ".join(escape(n) for n in dict.fromkeys([*post.categories, *post.tags]))
         items.append(
@@ -99,11 +175,18 @@ def preview_page(spec: FeedSpec, index: Index, entries: Mapping[int, Entry]) -> 
             f"<p class=muted>{escape(_when(post.date))}{' · ' + names if names else ''}</p>"
             f"<p>{escape(entry.summary)}</p></article>"
         )
-    body = (
-        f"<h1>{escape(spec.title)}</h1>"
-        f"<p>This is a {spec.format.upper()} feed. To subscribe, add this address to your feed reader:</p>"
-        f"<p><code>{escape(spec.url)}</code></p>"
-        f'<p class=muted><a href="/{escape(spec.path)}">the feed itself</a> · <a href="/">all feeds</a> · '
-        f"{len(spec.posts)} of {spec.total} posts shown</p>{''.join(items)}"
+    addresses = "".join(
+        f'<p class=address>{FORMAT_NAMES[s.format]}: <a href="{_href(path, s.path)}">'
+        f"<code>{escape(s.url)}</code></a>{_copy(s.url)}</p>"
+        for s in formats
     )
-    return _page(spec.title, link_tag(spec), body)
+    back = f' · <a href="{_href(path, listing)}">all feeds</a>' if listing else ""
+    body = (
+        f"<h1>{escape(first.title)}</h1>"
+        "<p>This is a feed: a feed reader shows each new post of it as soon as it is "
+        "published. To subscribe, add one of these addresses to your reader (any of them "
+        "gives the same posts):</p>"
+        f"{addresses}"
+        f"<p class=muted>{_held(first)}, newest first{back}</p>{''.join(items)}"
+    )
+    return _page(first.title, config.lang, "".join(link_tag(s) for s in formats), body)

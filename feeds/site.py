@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import posixpath
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
@@ -75,6 +76,8 @@ class Site:
     entry_keys: tuple[str, ...]  # entry_key of each post of the index, in its order
     held_back: Mapping[str, int] = field(default_factory=dict)  # reason -> posts not published
     routes: Mapping[str, FeedSpec] = field(default_factory=dict)  # every feed by its path
+    # The pages for people by path: a feed's formats for its page, () for the list of feeds.
+    pages: Mapping[str, tuple[FeedSpec, ...]] = field(default_factory=dict)
 
 
 def _read_file(
@@ -219,7 +222,48 @@ def read_site(
         entry_keys=tuple(_entry_key_of(post, read, fingerprint) for post in index.posts),
         held_back=dict(held_back),
         routes={spec.path: spec for spec in specs},
+        pages=page_routes(specs, config),
     )
+
+
+def feed_sets(specs: Iterable[FeedSpec]) -> list[tuple[FeedSpec, ...]]:
+    """The subscription feeds (no archive document), each as its formats, default first."""
+    found: dict[tuple[str, str | None, str | None], list[FeedSpec]] = {}
+    for spec in specs:
+        if not spec.archive:
+            found.setdefault((spec.kind, spec.name, spec.collection), []).append(spec)
+    return [tuple(formats) for formats in found.values()]
+
+
+def preview_path(spec: FeedSpec) -> str:
+    """A feed's page for people: beside the feed, `.html` for its extension."""
+    return posixpath.splitext(spec.path)[0] + ".html"
+
+
+def page_routes(specs: tuple[FeedSpec, ...], config: Config) -> dict[str, tuple[FeedSpec, ...]]:
+    """Where the pages for people go. A page never takes a feed's path, nor a folder's
+    that a feed is in, nor a path under a feed's (custom feed paths can be anything)."""
+    taken = {spec.path for spec in specs} | ({config.opml} if config.opml else set())
+    folders = {posixpath.dirname(path) for path in taken}
+    folders |= {parent for folder in list(folders) for parent in _parents(folder)}
+
+    def free(path: str) -> bool:
+        return path not in taken and path not in folders and not set(_parents(path)) & taken
+
+    found: dict[str, tuple[FeedSpec, ...]] = {}
+    if config.subscribe_page and free(config.subscribe_page):
+        found[config.subscribe_page] = ()
+    if config.preview_pages:
+        for formats in feed_sets(specs):
+            path = preview_path(formats[0])
+            if free(path) and path not in found:
+                found[path] = formats
+    return found
+
+
+def _parents(path: str) -> list[str]:
+    parts = path.split("/")[:-1]
+    return ["/".join(parts[: n + 1]) for n in range(len(parts))]
 
 
 _JEKYLL_CONTENT: dict[tuple[str, int, int], Mapping[str, tuple[str, str]]] = {}

@@ -214,7 +214,8 @@ def test_nginx_in_front_caches_revalidates_and_passes_new_posts(tmp_path: Path) 
         for path in (
             "/",
             "/feeds.opml",
-            "/preview/feed.xml",
+            "/feeds.html",
+            "/feed.html",
             "/healthz",
             quote("/feed/by_tag/东财滚动新闻.rss"),
         ):

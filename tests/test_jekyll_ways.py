@@ -221,9 +221,10 @@ def safe_site(tmp_path: Path) -> Path:
     result = feedsmith("init", site)
     assert result.returncode == 0, result.stderr
     assert "safe mode" in result.stdout and "updated  _config.yml" in result.stdout
-    assert "built the feeds into the site: 13 written" in result.stdout
+    # 12 feeds, the OPML list, the list of feeds and a page for each of the 4 feeds
+    assert "built the feeds into the site: 18 written" in result.stdout
     again = feedsmith("init", site)
-    assert "unchanged  _config.yml" in again.stdout and "0 written, 13 unchanged" in again.stdout
+    assert "unchanged  _config.yml" in again.stdout and "0 written, 18 unchanged" in again.stdout
     return site
 
 

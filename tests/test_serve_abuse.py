@@ -15,6 +15,7 @@ from __future__ import annotations
 import gzip
 import http.client
 import itertools
+import posixpath
 import random
 import signal
 import socket
@@ -549,12 +550,13 @@ def test_stalled_and_dripping_clients_do_not_delay_a_normal_client(
 
 
 def served_files(server: Server) -> list[str]:
-    """Every feed the OPML list names, its preview page, the OPML list and the index page."""
+    """Every feed the OPML list names, its page for people, the OPML list and the index pages."""
     status, _, body = get(server.port, "/feeds.opml")
     assert status == 200
     feeds = [urlsplit(url).path for url in etree.fromstring(body).xpath("//outline/@xmlUrl")]
     assert len(feeds) >= 4
-    return [*feeds, *(f"/preview{path}" for path in feeds), "/feeds.opml", "/"]
+    shown = [posixpath.splitext(path)[0] + ".html" for path in feeds]
+    return [*feeds, *shown, "/feeds.opml", "/feeds.html", "/"]
 
 
 def test_memory_stays_bounded_under_distinct_request_data(server: Server) -> None:
@@ -573,7 +575,7 @@ def test_memory_stays_bounded_under_distinct_request_data(server: Server) -> Non
         assert {fetch(path, coding) for path in files for coding in CODINGS} == {200}
         before = rss_kib(server.pid)
         rng = random.Random(20260101)
-        prefixes = ["/", "/feed/", "/feed/by_tag/", "/preview/feed/"]
+        prefixes = ["/", "/feed/", "/feed/by_tag/", "/feeds/"]
         statuses = {
             fetch(
                 f"{prefixes[i % 4]}{rng.randbytes(700).hex()}.xml",
