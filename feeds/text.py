@@ -108,6 +108,9 @@ def plain_text(text: str, *, nfc: bool = False) -> str:
     `nfc`: NFC-normalised as well (names), inside the same loop, since normalising can make
     markup too (U+212A KELVIN SIGN becomes `K`).
     """
+    if not nfc and "<" not in text and "&" not in text:
+        # Nothing to decode or remove but characters: one round settles it (most titles).
+        return _settle_round(text, nfc=False)
     for _ in range(MAX_ROUNDS):
         settled = _settle_round(text, nfc=nfc)
         if settled == text:
