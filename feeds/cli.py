@@ -19,7 +19,7 @@ from typing import Any, TextIO
 import yaml
 from feedsmith.cache import Cache
 from feedsmith.config import DEFAULT_OUTPUT, DEFAULT_SOURCE, Config, load_config
-from feedsmith.errors import ConfigError, FeedsError, os_reason
+from feedsmith.errors import ConfigError, FeedsError, message, os_reason, printable
 from feedsmith.model import BuildReport
 from feedsmith.outputs import links_data
 from feedsmith.pipeline import build
@@ -269,17 +269,17 @@ def _report(
     report: BuildReport, args: argparse.Namespace, output: Path, out: TextIO, err: TextIO
 ) -> None:
     for problem in report.errors:
-        err.write(f"{problem.where}: skipped: {problem.reason}\n")
+        err.write(message(problem.where, problem.reason, "skipped") + "\n")
     if not args.quiet:
         for problem in report.warnings:
-            err.write(f"{problem.where}: warning: {problem.reason}\n")
+            err.write(message(problem.where, problem.reason, "warning") + "\n")
         for problem in report.notices:
-            err.write(f"{problem.where}: notice: {problem.reason}\n")
+            err.write(message(problem.where, problem.reason, "notice") + "\n")
     if args.verbose:
         for rel in report.written:
-            out.write(f"  wrote   {rel}\n")
+            out.write(f"  wrote   {printable(rel)}\n")
         for rel in report.removed:
-            out.write(f"  removed {rel}\n")
+            out.write(f"  removed {printable(rel)}\n")
     if args.quiet:
         return
     out.write(
@@ -291,16 +291,16 @@ def _report(
     if args.check:
         count = len(report.check_failed)
         state = (
-            f"{output}/ is up to date"
+            f"{printable(str(output))}/ is up to date"
             if not count
-            else f"{count} {'file' if count == 1 else 'files'} in {output}/ "
+            else f"{count} {'file' if count == 1 else 'files'} in {printable(str(output))}/ "
             f"{'is' if count == 1 else 'are'} not what a build would write"
         )
         out.write(f"check: {state} ({report.seconds:.2f} s)\n")
     else:
         out.write(
             f"feeds: {len(report.written)} written, {len(report.unchanged)} unchanged, "
-            f"{len(report.removed)} removed in {output}/ ({report.seconds:.2f} s)\n"
+            f"{len(report.removed)} removed in {printable(str(output))}/ ({report.seconds:.2f} s)\n"
         )
 
 
@@ -326,7 +326,7 @@ def _build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         progress.clear()
     _report(report, args, config.output, out, err)
     if args.links_include is not None and not args.check and not args.quiet:
-        out.write(f"links: {args.links_include} is up to date\n")
+        out.write(f"links: {printable(str(args.links_include))} is up to date\n")
     if args.ping and not args.check:
         _ping(config.hub, report.changed, out, err, quiet=args.quiet)
     if args.check and report.check_failed:
@@ -349,7 +349,7 @@ def _ping(
 
     failures = publish(hubs, urls)
     for problem in failures:
-        err.write(f"{problem.where}: warning: {problem.reason}\n")
+        err.write(message(problem.where, problem.reason, "warning") + "\n")
     if not quiet:
         out.write(
             f"ping: {len(urls)} changed feed(s) sent to {len(hubs)} hub(s), {len(failures)} failed\n"
@@ -484,8 +484,8 @@ def main(
         err.write(f"feedsmith: {exc}\n")
         return EXIT_PROBLEMS
     except OSError as exc:  # what no stage foresaw: still one line, never a traceback
-        where = f"{exc.filename}: " if exc.filename else ""
-        err.write(f"feedsmith: {where}{os_reason(exc)}\n")
+        where = f"{printable(str(exc.filename))}: " if exc.filename else ""
+        err.write(f"feedsmith: {where}{printable(os_reason(exc))}\n")
         return EXIT_PROBLEMS
     except KeyboardInterrupt:
         err.write("feedsmith: interrupted; the output folder keeps the last complete build\n")

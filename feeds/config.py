@@ -26,7 +26,7 @@ import cssselect
 import yaml
 from feedsmith.errors import ConfigError
 from feedsmith.model import FORMATS, Author, Format
-from feedsmith.text import smartify
+from feedsmith.text import plain_name, smartify
 from feedsmith.version import __version__
 
 PERMALINK_STYLES: Mapping[str, str] = {
@@ -313,14 +313,14 @@ def _author(key: str, value: Any) -> Author | None:
             raise ConfigError(f"{key}.name", "an author needs a name")
         return value
     if isinstance(value, (str, int)):
-        return Author(name=str(value))
+        return Author(name=plain_name(str(value)))
     if isinstance(value, Mapping):
         name = value.get("name")
-        if not isinstance(name, str) or not name.strip():
+        if not isinstance(name, str) or not plain_name(name):
             raise ConfigError(f"{key}.name", "an author needs a name")
         email, uri = value.get("email"), value.get("uri", value.get("url"))
         return Author(
-            name=name.strip(),
+            name=plain_name(name),
             email=_opt_str(f"{key}.email", email),
             uri=_opt_str(f"{key}.uri", uri),
         )
@@ -898,7 +898,7 @@ def _author_data(source: Path, data: Mapping[str, Any]) -> dict[str, Author]:
             continue
         email, uri = entry.get("email"), entry.get("uri") or entry.get("url")
         found[str(key)] = Author(
-            name=str(name).strip(),
+            name=plain_name(str(name)),
             email=str(email) if isinstance(email, str) and email.strip() else None,
             uri=str(uri) if isinstance(uri, str) and uri.strip() else None,
         )

@@ -2,7 +2,32 @@
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
+
+_SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def printable(text: str) -> str:
+    """`text` as a message shows it on a terminal or in a log: each character that is not
+    printable (controls such as ESC, line breaks, bidi overrides, the lone surrogates of a file
+    name that is not UTF-8) written as a Python escape (`\\x1b`, `\\n`, `\\u202e`,
+    `\\udcff`), so no name can clear the screen, colour it, reorder it or forge a line of its
+    own; everything else, Chinese and other spaces included, as it is."""
+    if text.isprintable():
+        return text
+    return "".join(
+        char
+        if char.isprintable() or unicodedata.category(char) == "Zs"
+        else _SHORT_ESCAPES.get(char) or ascii(char)[1:-1]
+        for char in text
+    )
+
+
+def message(where: str, reason: str, label: str = "") -> str:
+    """The one shape of every message: `where: [label: ]reason`, on one line (`printable`).
+    `_posts/x.md: skipped: empty file`."""
+    return printable(f"{where}: {label}: {reason}" if label else f"{where}: {reason}")
 
 
 class FeedsError(Exception):
@@ -16,8 +41,7 @@ class ConfigError(FeedsError):
         self.key = key
         self.reason = reason
         self.origin = origin
-        where = f"{origin}: " if origin else ""
-        super().__init__(f"{where}{key}: {reason}")
+        super().__init__(message(f"{origin}: {key}" if origin else key, reason))
 
 
 class PostError(FeedsError):
@@ -26,7 +50,7 @@ class PostError(FeedsError):
     def __init__(self, path: Path | str, reason: str) -> None:
         self.path = str(path)
         self.reason = reason
-        super().__init__(f"{self.path}: {reason}")
+        super().__init__(message(self.path, reason))
 
 
 class OutputError(FeedsError):
@@ -35,7 +59,7 @@ class OutputError(FeedsError):
     def __init__(self, path: Path | str, reason: str) -> None:
         self.path = str(path)
         self.reason = reason
-        super().__init__(f"{self.path}: {reason}")
+        super().__init__(message(self.path, reason))
 
 
 def os_reason(exc: OSError) -> str:

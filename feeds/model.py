@@ -14,6 +14,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from feedsmith.errors import message
+
 Markup = Literal["markdown", "html"]
 Format = Literal["atom", "rss", "json"]
 FeedKind = Literal["site", "category", "tag", "collection"]
@@ -57,7 +59,7 @@ class Problem:
     severity: Severity = "warning"
 
     def __str__(self) -> str:
-        return f"{self.where}: {self.reason}"
+        return message(self.where, self.reason)
 
     __reduce__ = fast_reduce
 
@@ -182,11 +184,14 @@ class Difference:
     state: Literal["missing", "different", "stale"]  # stale: a build would remove it
 
     def __str__(self) -> str:
-        return {
-            "missing": f"{self.path}: missing (a build would write it)",
-            "different": f"{self.path}: differs from what a build would write",
-            "stale": f"{self.path}: no longer produced (a build would remove it)",
-        }[self.state]
+        return message(
+            self.path,
+            {
+                "missing": "missing (a build would write it)",
+                "different": "differs from what a build would write",
+                "stale": "no longer produced (a build would remove it)",
+            }[self.state],
+        )
 
 
 @dataclass(frozen=True, slots=True)

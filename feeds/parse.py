@@ -14,7 +14,7 @@ import re
 import sys
 import unicodedata
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from pathlib import PurePosixPath
@@ -28,7 +28,17 @@ from feedsmith import permalink
 from feedsmith.config import Config, FrontDefault
 from feedsmith.errors import PostError
 from feedsmith.model import Author, Markup, Post, Problem, SourceFile
-from feedsmith.text import URL_SCHEMES, absolute_url, has_scheme, plain_text, smartify, xml_safe
+from feedsmith.text import (
+    UNSAFE_SCHEMES,
+    URL_SCHEMES,
+    absolute_url,
+    has_scheme,
+    plain_name,
+    plain_text,
+    smartify,
+    url_scheme,
+    xml_safe,
+)
 from frontmatter.default_handlers import YAMLHandler
 
 _MARKDOWN = frozenset({".md", ".markdown", ".mkdown", ".mkdn", ".mkd"})
@@ -302,11 +312,12 @@ def _names(value: Any, key: str, rel: str, *, split: bool) -> list[str]:
 
 
 def clean_name(name: str) -> str:
-    """One spelling per name: NFC, no XML-illegal characters, single spaces, trimmed.
+    """One spelling per name: NFC, no XML-illegal or reordering characters, single spaces,
+    trimmed, and plain text where it held markup (`plain_name`).
 
     Interned: a tag carried by 30,000 posts is one string in memory, not 30,000.
     """
-    return sys.intern(" ".join(xml_safe(unicodedata.normalize("NFC", name)).split()))
+    return sys.intern(plain_name(name))
 
 
 def _unique(names: Iterable[str]) -> tuple[str, ...]:
@@ -401,6 +412,11 @@ def _lenient_date(text: str, tz: ZoneInfo, key: str, rel: str) -> datetime:
     return parse_date(f"{salvage.group(1)} {salvage.group(2) or ''}".strip(), tz, key, rel)[0]
 
 
+def _author_name(text: str) -> str:
+    """A post's author name: read as HTML (entities decoded, markup removed), NFC."""
+    return sys.intern(plain_text(text, nfc=True))
+
+
 def _author(value: Any, rel: str) -> Author | None:
     if value in (None, ""):
         return None
@@ -411,12 +427,12 @@ def _author(value: Any, rel: str) -> Author | None:
         email = value.get("email")
         uri = value.get("uri") or value.get("url")
         return Author(
-            name=clean_name(plain_text(name)),
-            email=clean_name(plain_text(str(email))) if email else None,
+            name=_author_name(name),
+            email=_author_name(str(email)) if email else None,
             uri=absolute_url(str(uri), "", URL_SCHEMES) if uri else None,  # absolute only
         )
     if isinstance(value, (str, int)):
-        name = clean_name(plain_text(str(value)))
+        name = _author_name(str(value))
         return Author(name=name) if name else None
     raise PostError(rel, f"author: expected a name or a mapping, got {_shape(value)}")
 
@@ -537,10 +553,11 @@ def _title(front: Mapping[str, Any], slug: str, rel: str, *, smart: bool) -> str
     if title:
         title = plain_text(title)
     elif "title" not in front and re.search(r"[^\W\d_]", slug):
-        title = permalink.titleize(slug)
+        title = plain_text(permalink.titleize(slug))  # a file name can hold markup too
     else:
         return ""  # the entry stage derives one from the body
-    return smartify(title) if smart else title
+    # smartypants reads HTML: what it gives is made plain text again (it stays as it is).
+    return plain_text(smartify(title)) if smart else title
 
 
 def _summary(front: Mapping[str, Any], rel: str) -> str | None:
@@ -649,12 +666,14 @@ def parse_post(file: SourceFile, config: Config, *, now: datetime) -> Parsed:
         inside = rel.split(f"_{file.collection}/", 1)[-1]
         path = permalink.collection_path(template, collection=file.collection, relative=inside)
     url = permalink.absolute(config.url, config.baseurl, path)
+    told: list[Problem] = []
     entry_id = _entry_id(
         (_text_field(front, "id", rel) or "").strip(),
         rel,
         url,
         permalink.jekyll_id_path(path, slug),
         config,
+        warn=lambda reason: told.append(Problem(rel, reason)),
     )
     lang = _text_field(front, "lang", rel)
     post = Post(
@@ -677,7 +696,7 @@ def parse_post(file: SourceFile, config: Config, *, now: datetime) -> Parsed:
         excerpt_only=excerpt_only if isinstance(excerpt_only, bool) else None,
         collection=file.collection,
     )
-    return Parsed(post, problems)
+    return Parsed(post, (*problems, *told))
 
 
 def _jekyll_path(rel: str) -> str:
@@ -686,18 +705,35 @@ def _jekyll_path(rel: str) -> str:
     return stem.replace("_posts", "", 1) if "_posts/" in stem else stem
 
 
-def _entry_id(explicit: str, rel: str, url: str, id_path: str, config: Config) -> str:
+def _entry_id(
+    explicit: str,
+    rel: str,
+    url: str,
+    id_path: str,
+    config: Config,
+    *,
+    warn: Callable[[str], None],
+) -> str:
     """The entry id: front matter `id`, else the `ids` map (by file or URL), else jekyll-feed's.
 
     jekyll-feed's id is built on `id_base` when one is set, so a site that moves to another
-    host or path keeps the ids its readers already have.
+    host or path keeps the ids its readers already have. An id that is a `javascript:`,
+    `vbscript:` or `data:` URL however spelled is refused (readers link to ids that are URLs):
+    the next id in that order is used, with a warning.
     """
-    if explicit:
-        return _absolute_id(explicit, config)
     site_id = permalink.absolute_id(config.url, config.baseurl, id_path)
     mapped = config.ids.get(rel) or config.ids.get(url) or config.ids.get(site_id)
-    if mapped:
-        return _absolute_id(mapped, config)
+    for given, where in ((explicit, "id"), (mapped, "the ids setting's id")):
+        if not given:
+            continue
+        scheme = url_scheme(given)
+        if scheme in UNSAFE_SCHEMES:
+            warn(
+                f"{where} {given[:80]!r} is a {scheme}: URL, which a feed never carries as an"
+                " entry id; using the default id instead"
+            )
+            continue
+        return _absolute_id(given, config)
     if config.id_base:
         parts = urlsplit(config.id_base)
         return permalink.absolute_id(

@@ -32,7 +32,7 @@ from feedgen.feed import FeedGenerator
 from feedsmith import permalink
 from feedsmith.config import Config
 from feedsmith.model import MEDIA_TYPES, Author, Entry, FeedSpec, Format, Index, Post
-from feedsmith.text import xml_safe
+from feedsmith.text import plain_text, xml_safe
 from feedsmith.version import __version__
 from lxml import etree
 
@@ -440,7 +440,7 @@ def _entry_authors(post: Post, config: Config) -> tuple[Author, ...]:
 def entry_title(post: Post, entry: Entry) -> str:
     """The title, else one from the body, the slug or the date: never empty (feeds need one)."""
     for candidate in (post.title, entry.title, post.slug):
-        title = " ".join(xml_safe(candidate).split())
+        title = plain_text(candidate)  # the slug too: a file name can hold markup
         if title:
             return title
     return post.date.date().isoformat()
