@@ -21,7 +21,8 @@ from pathlib import Path
 from feedsmith.cache import Cache, encode
 from feedsmith.config import Config
 from feedsmith.discover import discover
-from feedsmith.errors import PostError
+from feedsmith.errors import PostError, SourceError, UnreadableError, os_reason
+from feedsmith.files import GONE, read_regular
 from feedsmith.index import build_index, feed_specs
 from feedsmith.keys import entry_key
 from feedsmith.model import (
@@ -57,6 +58,7 @@ class FileState:
     held_back: str | None = None
     taken: int = 0  # time.time_ns() before the stamp was taken
     key: str = ""  # entry_key(post) under the configuration it was read with
+    unreadable: bool = False  # the file exists but could not be read (see SourceError)
 
     __reduce__ = fast_reduce
 
@@ -86,11 +88,14 @@ def _read_file(
         if file.stamp == NO_STAMP:  # not stat'ed by discover: before reading, as there
             file = replace(file, stamp=stamp_of(os.stat(file.path)))
         parsed = parse_post(file, config, now=now)
+    except UnreadableError as exc:
+        problem = Problem(exc.path, exc.reason, "error")
+        return FileState(NO_STAMP, None, (problem,), unreadable=True)
     except PostError as exc:
         return FileState(NO_STAMP, None, (Problem(exc.path, exc.reason, "error"),))
     except OSError as exc:
-        reason = f"cannot read: {exc.strerror or exc}"
-        return FileState(NO_STAMP, None, (Problem(file.rel, reason, "error"),))
+        problem = Problem(file.rel, f"cannot read: {os_reason(exc)}", "error")
+        return FileState(NO_STAMP, None, (problem,), unreadable=exc.errno not in GONE)
     except Exception as exc:  # one odd file must not stop the other posts
         reason = f"cannot be read ({type(exc).__name__}: {exc})"
         return FileState(NO_STAMP, None, (Problem(file.rel, reason, "error"),))
@@ -105,8 +110,7 @@ def _read_one(context: tuple[Config, datetime, int, str], file: SourceFile) -> F
 
 def _same_bytes(path: str, digest: str) -> bool:
     try:
-        with open(path, "rb") as handle:
-            return content_digest(handle.read()) == digest
+        return content_digest(read_regular(path)) == digest
     except OSError:
         return False
 
@@ -166,7 +170,7 @@ def read_site(
     build cache), a file whose stamp or content is unchanged is not parsed again: a rebuild
     costs what changed, plus a directory walk. `alongside`: work for this process while many
     files are read in worker processes (see parallel.pmap). `skip`: absolute paths that are
-    never posts (see `never_posts`).
+    never posts (see `never_posts`). SourceError when a folder or a post file cannot be read.
     """
     now = now or datetime.now(UTC)
     taken = time.time_ns()  # before any file is stat'ed
@@ -199,6 +203,11 @@ def read_site(
         progress=lambda n: progress("read", n, len(todo)),
     )
     states.update((file.rel, state) for file, state in zip(todo, fresh, strict=True))
+    unreadable = tuple(
+        (p.where, p.reason) for state in fresh if state.unreadable for p in state.problems
+    )
+    if unreadable:
+        raise SourceError(unreadable)
     read: dict[str, FileState] = {rel: state for rel, state in states.items() if state is not None}
     posts = _take_jekyll_content(
         [state.post for state in read.values() if state.post is not None], config
@@ -236,7 +245,7 @@ def jekyll_content(path: Path) -> Mapping[str, tuple[str, str]]:
     found = _JEKYLL_CONTENT.get(key)
     if found is None:
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = json.loads(read_regular(path))
         except (OSError, ValueError):
             data = {}
         found = {
@@ -267,8 +276,7 @@ def _take_jekyll_content(posts: list[Post], config: Config) -> list[Post]:
         found = rendered.get(post.rel)
         if found is not None:
             try:
-                with open(post.path, "rb") as handle:
-                    same = hashlib.sha256(handle.read()).hexdigest() == found[0]
+                same = hashlib.sha256(read_regular(post.path)).hexdigest() == found[0]
             except OSError:
                 same = False
             if same:
