@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 import dateutil.parser
 import yaml
 from feedsmith import permalink
+from feedsmith.charsets import UndecidedError, read_legacy
 from feedsmith.config import Config, FrontDefault
 from feedsmith.errors import PostError, UnreadableError, os_reason
 from feedsmith.files import GONE, NotRegularFileError, open_regular, read_descriptor
@@ -127,8 +128,10 @@ class Source:
     problems: tuple[Problem, ...] = ()
 
 
-def decode(data: bytes, rel: str) -> tuple[str, list[Problem]]:
-    """Bytes -> text. UTF-8 (BOM or not) and UTF-16 with a BOM; GB18030 only when it is clear."""
+def decode(data: bytes, rel: str, *, html: bool = False) -> tuple[str, list[Problem]]:
+    """Bytes -> text. UTF-8 (BOM or not) and UTF-16 with a BOM; a legacy encoding (GB18030,
+    Big5, Shift_JIS, EUC-KR, windows-1252) only when its reading is clear, with a warning.
+    `html`: the file is HTML, whose `<meta charset>` counts."""
     problems: list[Problem] = []
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
@@ -141,37 +144,24 @@ def decode(data: bytes, rel: str) -> tuple[str, list[Problem]]:
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            guessed = _decode_gb18030(data)
-            if guessed is None:
+            if b"\x00" in data:
+                raise PostError(rel, "binary file (contains NUL bytes), not a post") from exc
+            try:
+                reading = read_legacy(data, html=html)
+            except UndecidedError as undecided:
                 raise PostError(
-                    rel, f"not UTF-8 (invalid byte at offset {exc.start}); save the file as UTF-8"
+                    rel,
+                    f"not UTF-8 (invalid byte at offset {exc.start}), and {undecided}; "
+                    "save the file as UTF-8",
                 ) from exc
-            text = guessed
+            text = reading.text
             problems.append(
-                Problem(rel, "not UTF-8; read as GB18030 (Chinese), save it as UTF-8 to be sure")
+                Problem(rel, f"not UTF-8; read as {reading.encoding}, save it as UTF-8 to be sure")
             )
     if "\x00" in text:
         raise PostError(rel, "binary file (contains NUL bytes), not a post")
     # One line-end convention from here on: CRLF and lone CR (old Mac) both become LF.
     return text.replace("\r\n", "\n").replace("\r", "\n"), problems
-
-
-def _decode_gb18030(data: bytes) -> str | None:
-    """Decode as GB18030 only when the result is plainly Chinese text, never a guess."""
-    try:
-        text = data.decode("gb18030")
-    except UnicodeDecodeError:
-        return None
-    wide = [c for c in text if ord(c) > 0x7F]
-    if not wide:
-        return None
-    hanzi = sum(
-        1
-        for c in wide
-        if "\u4e00" <= c <= "\u9fff" or "\u3000" <= c <= "\u303f" or "\uff00" <= c <= "\uffef"
-    )
-    odd = sum(1 for c in wide if unicodedata.category(c) in ("Co", "Cn", "Cc"))
-    return text if odd == 0 and hanzi >= 0.9 * len(wide) else None
 
 
 def _read_bytes(path: str | os.PathLike[str], rel: str, max_bytes: int) -> bytes:
@@ -211,7 +201,7 @@ def read_source(
     if not data.strip():
         raise PostError(rel, "empty file")
     digest = content_digest(data)
-    text, problems = decode(data, rel)
+    text, problems = decode(data, rel, html=markup_of(str(path)) == "html")
     match = _FRONT_MATTER.match(text)
     if match is None:
         if re.match(r"\A---[ \t]*\n", text):
