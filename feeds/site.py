@@ -58,7 +58,6 @@ class FileState:
     held_back: str | None = None
     taken: int = 0  # time.time_ns() before the stamp was taken
     key: str = ""  # entry_key(post) under the configuration it was read with
-    unreadable: bool = False  # the file exists but could not be read (see SourceError)
 
     __reduce__ = fast_reduce
 
@@ -79,23 +78,34 @@ class Site:
     routes: Mapping[str, FeedSpec] = field(default_factory=dict)  # every feed by its path
 
 
+@dataclass(frozen=True, slots=True)
+class Unreadable:
+    """A post file that exists but could not be read: never a state, never cached (the read
+    stops with SourceError)."""
+
+    where: str
+    reason: str
+
+
 def _read_file(
     file: SourceFile, config: Config, now: datetime, taken: int, fingerprint: str = ""
 ) -> FileState:
     """Parse one file. `taken`: the time before its stamp was (or is now) taken; with the
-    configuration's `fingerprint`, the state also carries the post's entry key."""
+    configuration's `fingerprint`, the state also carries the post's entry key.
+    UnreadableError for a file that exists but cannot be read."""
     try:
         if file.stamp == NO_STAMP:  # not stat'ed by discover: before reading, as there
             file = replace(file, stamp=stamp_of(os.stat(file.path)))
         parsed = parse_post(file, config, now=now)
-    except UnreadableError as exc:
-        problem = Problem(exc.path, exc.reason, "error")
-        return FileState(NO_STAMP, None, (problem,), unreadable=True)
+    except UnreadableError:
+        raise
     except PostError as exc:
         return FileState(NO_STAMP, None, (Problem(exc.path, exc.reason, "error"),))
     except OSError as exc:
-        problem = Problem(file.rel, f"cannot read: {os_reason(exc)}", "error")
-        return FileState(NO_STAMP, None, (problem,), unreadable=exc.errno not in GONE)
+        reason = f"cannot read: {os_reason(exc)}"
+        if exc.errno not in GONE:
+            raise UnreadableError(file.rel, reason) from exc
+        return FileState(NO_STAMP, None, (Problem(file.rel, reason, "error"),))
     except Exception as exc:  # one odd file must not stop the other posts
         reason = f"cannot be read ({type(exc).__name__}: {exc})"
         return FileState(NO_STAMP, None, (Problem(file.rel, reason, "error"),))
@@ -104,8 +114,13 @@ def _read_file(
     return FileState(file.stamp, post, parsed.problems, parsed.held_back, taken, key)
 
 
-def _read_one(context: tuple[Config, datetime, int, str], file: SourceFile) -> FileState:
-    return _read_file(file, *context)
+def _read_one(
+    context: tuple[Config, datetime, int, str], file: SourceFile
+) -> FileState | Unreadable:
+    try:
+        return _read_file(file, *context)
+    except UnreadableError as exc:
+        return Unreadable(exc.path, exc.reason)
 
 
 def _same_bytes(path: str, digest: str) -> bool:
@@ -202,12 +217,14 @@ def read_site(
         alongside=alongside if len(todo) >= MIN_ITEMS else None,
         progress=lambda n: progress("read", n, len(todo)),
     )
-    states.update((file.rel, state) for file, state in zip(todo, fresh, strict=True))
-    unreadable = tuple(
-        (p.where, p.reason) for state in fresh if state.unreadable for p in state.problems
-    )
+    unreadable = tuple((s.where, s.reason) for s in fresh if isinstance(s, Unreadable))
     if unreadable:
         raise SourceError(unreadable)
+    states.update(
+        (file.rel, state)
+        for file, state in zip(todo, fresh, strict=True)
+        if isinstance(state, FileState)
+    )
     read: dict[str, FileState] = {rel: state for rel, state in states.items() if state is not None}
     posts = _take_jekyll_content(
         [state.post for state in read.values() if state.post is not None], config
