@@ -21,7 +21,7 @@ import threading
 from collections.abc import Mapping
 from pathlib import Path
 
-from feedsmith.state import no_symlinks
+from feedsmith import no_symlinks
 
 log = logging.getLogger("feedsmith.serve")
 
