@@ -33,7 +33,7 @@ from feedsmith.outputs import (
 from feedsmith.pages import CSP as PAGE_CSP
 from feedsmith.pipeline import build as _build
 from feedsmith.site import Site, read_site
-from feedsmith.state import state_folder
+from feedsmith.state import no_symlinks, state_folder
 from feedsmith.version import __version__
 from feedsmith.websub import publish as notify_hubs
 
@@ -59,6 +59,7 @@ __all__ = [
     "create_app",
     "load_config",
     "may_change_site",
+    "no_symlinks",
     "notify_hubs",
     "output_keys",
     "output_paths",

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import zstandard
+from feedsmith.state import no_symlinks
 from feedsmith.version import __version__
 
 K = TypeVar("K")
@@ -157,6 +158,7 @@ class Cache:
         for attempt in range(2):
             try:
                 folder.mkdir(parents=True, exist_ok=True)
+                no_symlinks(folder / "cache.sqlite")
                 # Saved from a thread of its own while the feeds are written (never at once
                 # with other use of the connection).
                 self.db = sqlite3.connect(

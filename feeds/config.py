@@ -13,6 +13,7 @@ import hashlib
 import json
 import posixpath
 import re
+import stat
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -25,6 +26,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import cssselect
 import yaml
 from feedsmith.errors import ConfigError
+from feedsmith.files import GONE, read_text
 from feedsmith.model import FORMATS, Author, Format
 from feedsmith.text import plain_name, smartify
 from feedsmith.version import __version__
@@ -485,9 +487,11 @@ def _ids(key: str, value: Any) -> Mapping[str, str]:
     if isinstance(value, str):
         path = Path(value)
         try:
-            text = path.read_text(encoding="utf-8-sig")
+            text = read_text(path)
         except OSError as exc:
             raise ConfigError(key, f"cannot read {value}: {exc.strerror or exc}") from exc
+        except UnicodeDecodeError as exc:
+            raise ConfigError(key, f"cannot read {value}: not UTF-8 ({exc.reason})") from exc
         try:
             value = tomllib.loads(text) if path.suffix == ".toml" else yaml.safe_load(text)
         except (yaml.YAMLError, tomllib.TOMLDecodeError) as exc:
@@ -798,10 +802,21 @@ def _reject_unknown(
             )
 
 
+def _present(path: Path) -> bool:
+    """Whether a configuration file is there to be read: anything but a folder, so that a
+    FIFO or a socket in its place is refused by name rather than taken for no file."""
+    try:
+        return not stat.S_ISDIR(path.stat().st_mode)
+    except OSError as exc:
+        return exc.errno not in GONE  # there, but unreadable: reading it says why
+
+
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8-sig")) or {}
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        data = yaml.safe_load(read_text(path)) or {}
+    except OSError as exc:
+        raise ConfigError(path.name, f"cannot read: {exc.strerror}", origin=str(path)) from exc
+    except (UnicodeDecodeError, yaml.YAMLError) as exc:
         raise ConfigError(path.name, f"cannot read: {exc}", origin=str(path)) from exc
     if not isinstance(data, dict):
         raise ConfigError(
@@ -812,8 +827,10 @@ def _read_yaml(path: Path) -> dict[str, Any]:
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        return tomllib.loads(read_text(path))
+    except OSError as exc:
+        raise ConfigError(path.name, f"cannot read: {exc.strerror}", origin=str(path)) from exc
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(path.name, f"cannot read: {exc}", origin=str(path)) from exc
 
 
@@ -885,7 +902,7 @@ def _author_data(source: Path, data: Mapping[str, Any]) -> dict[str, Author]:
     folder = source / str(data.get("data_dir") or "_data")
     for name in ("authors.yml", "authors.yaml", "authors.json"):
         path = folder / name
-        if path.is_file():
+        if _present(path):
             break
     else:
         return {}
@@ -1008,18 +1025,18 @@ def load_config(
     if not source.is_dir():
         raise ConfigError("source", f"{source} is not a folder of posts")
     jekyll_config = source / "_config.yml"
-    jekyll = jekyll_config.is_file() or (source / "_posts").is_dir()
+    jekyll = _present(jekyll_config) or (source / "_posts").is_dir()
     values: dict[str, Any] = {
         "source": source,
         "output": DEFAULT_OUTPUT,
         "jekyll": jekyll,
         "jekyll_exclude": JEKYLL_EXCLUDES if jekyll else (),
     }
-    site_vars = _read_jekyll(jekyll_config, values) if jekyll_config.is_file() else {}
+    site_vars = _read_jekyll(jekyll_config, values) if _present(jekyll_config) else {}
     own = config_file or (source / "feedsmith.toml")
-    if config_file is not None and not config_file.is_file():
+    if config_file is not None and not _present(config_file):
         raise ConfigError("-c", f"{config_file} does not exist")
-    if own.is_file():
+    if _present(own):
         raw = _read_yaml(own) if own.suffix in (".yml", ".yaml") else _read_toml(own)
         if own.suffix in (".yml", ".yaml") and isinstance(raw.get("feedsmith"), Mapping):
             raw = raw["feedsmith"]
@@ -1034,7 +1051,7 @@ def load_config(
     values["overrides"] = MappingProxyType(dict(overrides or {}))
     config = Config(**values)
     if require_url and not config.url:
-        where = f"{jekyll_config}" if jekyll_config.is_file() else f"{own} or _config.yml"
+        where = f"{jekyll_config}" if _present(jekyll_config) else f"{own} or _config.yml"
         raise ConfigError(
             "url",
             f"not set: feeds need absolute links. Add url (e.g. https://example.com) to {where}, or pass --url",

@@ -16,6 +16,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from feedsmith.config import CONFIG_FILES
+from feedsmith.errors import SourceError, os_reason
+from feedsmith.files import GONE, is_special, kind_of
 from feedsmith.model import NO_STAMP, Problem, SourceFile, stamp_of
 
 POST_SUFFIXES = frozenset({".md", ".markdown", ".mkdown", ".mkdn", ".mkd", ".html", ".htm"})
@@ -42,9 +44,12 @@ def _is_candidate(name: str) -> bool:
     )
 
 
-def _scan(top: str, skip: frozenset[str] = frozenset()) -> Iterator[os.DirEntry[str]]:
+def _scan(
+    top: str, skip: frozenset[str], failed: list[tuple[str, str]]
+) -> Iterator[os.DirEntry[str]]:
     """Every non-folder entry below `top`, depth first in name order; symlinked folders and
-    the folders in `skip` (absolute paths) left out.
+    the folders in `skip` (absolute paths) left out. A folder that cannot be listed is added
+    to `failed` (path, reason); one that vanished meanwhile is not.
 
     os.scandir hands back file types with the names, so an archive of 100,000 posts costs one
     stat per post (for its stamp), not four.
@@ -57,7 +62,9 @@ def _scan(top: str, skip: frozenset[str] = frozenset()) -> Iterator[os.DirEntry[
         try:
             with os.scandir(folder) as listing:
                 entries = sorted(listing, key=lambda e: e.name)
-        except OSError:
+        except OSError as exc:
+            if exc.errno not in GONE:
+                failed.append((folder, f"cannot read this folder: {os_reason(exc)}"))
             continue
         folders = []
         for entry in entries:
@@ -127,6 +134,10 @@ def discover(
     `exclude:` patterns (less `include:`); posts live under `collections_dir`, and so do the
     documents of the other `collections` named.
 
+    A folder or file that cannot be read (no permission, an I/O error) raises SourceError,
+    naming every one: a feed without its posts would be wrong. A FIFO, socket or device is
+    refused as a problem of its own.
+
     Without `stamps` the files are not stat'ed here (their stamp stays NO_STAMP): with no
     earlier state to compare them with, whoever reads a file takes its stamp first.
     """
@@ -134,7 +145,8 @@ def discover(
     top = os.path.join(root, collections_dir.strip("/")) if jekyll and collections_dir else root
     found: list[SourceFile] = []
     problems: list[Problem] = []
-    for entry in _scan(top, skip):
+    failed: list[tuple[str, str]] = []
+    for entry in _scan(top, skip, failed):
         if not _is_candidate(entry.name) or entry.path in skip:
             continue
         rel = entry.path[len(root) + 1 :].replace(os.sep, "/")
@@ -174,9 +186,15 @@ def discover(
             continue
         try:
             if not entry.is_file():
+                mode = entry.stat().st_mode
+                if is_special(mode):
+                    problems.append(Problem(rel, f"not a regular file ({kind_of(mode)})", "error"))
                 continue
             info = entry.stat() if stamps else None
-        except OSError:
+        except OSError as exc:
+            # Gone meanwhile, or a symlink to nothing: no post. Anything else hides a post.
+            if exc.errno not in GONE:
+                failed.append((entry.path, f"cannot read: {os_reason(exc)}"))
             continue
         stamp = stamp_of(info) if info is not None else NO_STAMP
         found.append(
@@ -189,5 +207,13 @@ def discover(
                 collection=place[2],
             )
         )
+    if failed:
+        raise SourceError(tuple((_shown(path, root), reason) for path, reason in failed))
     found.sort(key=lambda f: f.rel)
     return found, problems
+
+
+def _shown(path: str, root: str) -> str:
+    """A path as messages name it: relative to the source folder, and printable."""
+    rel = path[len(root) + 1 :] if path.startswith(root + os.sep) else path
+    return (rel or path).encode("utf-8", "backslashreplace").decode("utf-8")

@@ -65,3 +65,23 @@ class OutputError(FeedsError):
 def os_reason(exc: OSError) -> str:
     """What an operating-system error says, for a person: `No space left on device`."""
     return exc.strerror or str(exc)
+
+
+class UnreadableError(PostError):
+    """A post file exists but cannot be read (no permission, an I/O error): unlike a broken
+    post, it says nothing about the post, so the build must not go on without it."""
+
+
+class SourceError(FeedsError):
+    """Part of the source folder cannot be read. Feeds made without its posts would lose
+    their entries, so nothing is written (and `serve` keeps what it serves)."""
+
+    def __init__(self, failures: tuple[tuple[str, str], ...]) -> None:
+        self.failures = failures
+        listed = "; ".join(f"{where}: {reason}" for where, reason in failures[:5])
+        more = f" (and {len(failures) - 5} more)" if len(failures) > 5 else ""
+        super().__init__(
+            f"{listed}{more}. Nothing was written: feeds made without "
+            f"{'these' if len(failures) > 1 else 'it'} would lose entries. "
+            f"Make {'them' if len(failures) > 1 else 'it'} readable and build again"
+        )

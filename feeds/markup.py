@@ -28,6 +28,7 @@ import liquid.exceptions
 import liquid.loader
 import pyromark
 from feedsmith import permalink
+from feedsmith.files import kind_of, read_regular
 from feedsmith.model import Globals, Markup
 from feedsmith.text import has_scheme
 from liquid.builtin.expressions.primitive import RangeLiteral
@@ -220,7 +221,7 @@ def _include_call(
         else f"rel:{includes.here.strip('/')}/{name}".replace(":/", ":")
     )
     if _include_file(includes, where) is None:
-        warn(f"{shown}: no such file ({where.split(':', 1)[1]}); removed")
+        warn(f"{shown}: {_not_included(includes, where)}; removed")
         return ""
     arguments = []
     for match in _PARAM.finditer(params):
@@ -248,6 +249,20 @@ def _include_file(includes: Includes, where: str) -> Path | None:
     return path if stat.S_ISREG(info.st_mode) and info.st_size <= includes.max_bytes else None
 
 
+def _not_included(includes: Includes, where: str) -> str:
+    """Why `_include_file` found no file for `where`, for a warning."""
+    rel = where.split(":", 1)[1]
+    try:
+        info = (includes.root.resolve() / rel).stat()
+    except (OSError, ValueError):
+        return f"no such file ({rel})"
+    if not stat.S_ISREG(info.st_mode):
+        return f"{rel}: not a regular file ({kind_of(info.st_mode)})"
+    if info.st_size > includes.max_bytes:
+        return f"{rel}: {info.st_size} bytes, larger than max_post_bytes ({includes.max_bytes})"
+    return f"{rel} leads outside the source folder"
+
+
 # What one render of a post included, and where it may include from (thread- and
 # process-safe: `serve` renders in threads, `build` in processes).
 _RENDERING: ContextVar[tuple[Includes, Globals, Callable[[str], None], list[tuple[str, str]]]] = (
@@ -268,7 +283,13 @@ class _IncludeLoader(liquid.loader.BaseLoader):
         path = _include_file(includes, template_name)
         if path is None:
             raise liquid.exceptions.TemplateNotFoundError(template_name)
-        data = path.read_bytes()
+        try:
+            # The path is resolved, so no symlink is left in it: one appearing now is refused.
+            data = read_regular(path, follow=False, limit=includes.max_bytes)
+        except OSError as exc:
+            raise liquid.exceptions.TemplateNotFoundError(template_name) from exc
+        if len(data) > includes.max_bytes:
+            raise liquid.exceptions.TemplateNotFoundError(template_name)
         inputs.append((str(path), hashlib.blake2b(data, digest_size=16).hexdigest()))
         text = data.decode("utf-8", "replace")
         here = replace(includes, here=posixpath.dirname(template_name.split(":", 1)[1]))

@@ -24,6 +24,7 @@ from feedsmith import pages
 from feedsmith.cache import LRU, Cache, encode
 from feedsmith.config import Config
 from feedsmith.errors import OutputError, PostError
+from feedsmith.files import read_regular
 from feedsmith.keys import feed_key, list_key, page_key
 from feedsmith.model import (
     MEDIA_TYPES,
@@ -347,8 +348,7 @@ def unchanged(inputs: Iterable[tuple[str, str]]) -> bool:
         known = _DIGESTS.get(stamp)
         if known is None:
             try:
-                with open(path, "rb") as handle:
-                    known = hashlib.blake2b(handle.read(), digest_size=16).hexdigest()
+                known = hashlib.blake2b(read_regular(path), digest_size=16).hexdigest()
             except OSError:
                 return False
             _DIGESTS[stamp] = known

@@ -25,8 +25,10 @@ from zoneinfo import ZoneInfo
 import dateutil.parser
 import yaml
 from feedsmith import permalink
+from feedsmith.charsets import UndecidedError, read_legacy
 from feedsmith.config import Config, FrontDefault
-from feedsmith.errors import PostError
+from feedsmith.errors import PostError, UnreadableError, os_reason
+from feedsmith.files import GONE, NotRegularFileError, open_regular, read_descriptor
 from feedsmith.model import Author, Markup, Post, Problem, SourceFile
 from feedsmith.text import (
     UNSAFE_SCHEMES,
@@ -136,8 +138,10 @@ class Source:
     problems: tuple[Problem, ...] = ()
 
 
-def decode(data: bytes, rel: str) -> tuple[str, list[Problem]]:
-    """Bytes -> text. UTF-8 (BOM or not) and UTF-16 with a BOM; GB18030 only when it is clear."""
+def decode(data: bytes, rel: str, *, html: bool = False) -> tuple[str, list[Problem]]:
+    """Bytes -> text. UTF-8 (BOM or not) and UTF-16 with a BOM; a legacy encoding (GB18030,
+    Big5, Shift_JIS, EUC-KR, windows-1252) only when its reading is clear, with a warning.
+    `html`: the file is HTML, whose `<meta charset>` counts."""
     problems: list[Problem] = []
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
@@ -150,14 +154,19 @@ def decode(data: bytes, rel: str) -> tuple[str, list[Problem]]:
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            guessed = _decode_gb18030(data)
-            if guessed is None:
+            if b"\x00" in data:
+                raise PostError(rel, "binary file (contains NUL bytes), not a post") from exc
+            try:
+                reading = read_legacy(data, html=html)
+            except UndecidedError as undecided:
                 raise PostError(
-                    rel, f"not UTF-8 (invalid byte at offset {exc.start}); save the file as UTF-8"
+                    rel,
+                    f"not UTF-8 (invalid byte at offset {exc.start}), and {undecided}; "
+                    "save the file as UTF-8",
                 ) from exc
-            text = guessed
+            text = reading.text
             problems.append(
-                Problem(rel, "not UTF-8; read as GB18030 (Chinese), save it as UTF-8 to be sure")
+                Problem(rel, f"not UTF-8; read as {reading.encoding}, save it as UTF-8 to be sure")
             )
     if "\x00" in text:
         raise PostError(rel, "binary file (contains NUL bytes), not a post")
@@ -165,46 +174,24 @@ def decode(data: bytes, rel: str) -> tuple[str, list[Problem]]:
     return text.replace("\r\n", "\n").replace("\r", "\n"), problems
 
 
-def _decode_gb18030(data: bytes) -> str | None:
-    """Decode as GB18030 only when the result is plainly Chinese text, never a guess."""
-    try:
-        text = data.decode("gb18030")
-    except UnicodeDecodeError:
-        return None
-    wide = [c for c in text if ord(c) > 0x7F]
-    if not wide:
-        return None
-    hanzi = sum(
-        1
-        for c in wide
-        if "\u4e00" <= c <= "\u9fff" or "\u3000" <= c <= "\u303f" or "\uff00" <= c <= "\uffef"
-    )
-    odd = sum(1 for c in wide if unicodedata.category(c) in ("Co", "Cn", "Cc"))
-    return text if odd == 0 and hanzi >= 0.9 * len(wide) else None
-
-
 def _read_bytes(path: str | os.PathLike[str], rel: str, max_bytes: int) -> bytes:
-    """The file's bytes, up to max_bytes + 1. Plain os calls: a post is read twice per build,
-    and a buffered file object costs four more system calls for each (isatty, seek...)."""
+    """The file's bytes, up to max_bytes + 1. A FIFO, socket or device is refused (see
+    feedsmith.files); a file that exists but cannot be read raises UnreadableError."""
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        fd = open_regular(path)
         try:
             size = os.fstat(fd).st_size
             if size > max_bytes:
                 raise PostError(rel, f"{size} bytes, larger than max_post_bytes ({max_bytes})")
-            # As much as the file holds plus one byte (a read of max_bytes would allocate that
-            # much for every post), then on until the end or the limit, should it have grown.
-            data = os.read(fd, size + 1)
-            while len(data) <= max_bytes:
-                more = os.read(fd, max_bytes + 1 - len(data))
-                if not more:
-                    break
-                data += more
-            return data
+            return read_descriptor(fd, max_bytes)
         finally:
             os.close(fd)
+    except NotRegularFileError as exc:
+        raise PostError(rel, os_reason(exc)) from exc
     except OSError as exc:
-        raise PostError(rel, f"cannot read: {exc.strerror or exc}") from exc
+        if exc.errno in GONE:
+            raise PostError(rel, f"cannot read: {os_reason(exc)}") from exc
+        raise UnreadableError(rel, f"cannot read: {os_reason(exc)}") from exc
 
 
 def content_digest(data: bytes) -> str:
@@ -224,7 +211,7 @@ def read_source(
     if not data.strip():
         raise PostError(rel, "empty file")
     digest = content_digest(data)
-    text, problems = decode(data, rel)
+    text, problems = decode(data, rel, html=markup_of(str(path)) == "html")
     match = _FRONT_MATTER.match(text)
     if match is None:
         if re.match(r"\A---[ \t]*\n", text):

@@ -22,7 +22,8 @@ from pathlib import Path
 from feedsmith.cache import Cache, encode
 from feedsmith.config import Config
 from feedsmith.discover import discover
-from feedsmith.errors import PostError
+from feedsmith.errors import PostError, SourceError, UnreadableError, os_reason
+from feedsmith.files import GONE, read_regular
 from feedsmith.index import build_index, feed_specs
 from feedsmith.keys import entry_key
 from feedsmith.model import (
@@ -80,19 +81,33 @@ class Site:
     pages: Mapping[str, tuple[FeedSpec, ...]] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class Unreadable:
+    """A post file that exists but could not be read: never a state, never cached (the read
+    stops with SourceError)."""
+
+    where: str
+    reason: str
+
+
 def _read_file(
     file: SourceFile, config: Config, now: datetime, taken: int, fingerprint: str = ""
 ) -> FileState:
     """Parse one file. `taken`: the time before its stamp was (or is now) taken; with the
-    configuration's `fingerprint`, the state also carries the post's entry key."""
+    configuration's `fingerprint`, the state also carries the post's entry key.
+    UnreadableError for a file that exists but cannot be read."""
     try:
         if file.stamp == NO_STAMP:  # not stat'ed by discover: before reading, as there
             file = replace(file, stamp=stamp_of(os.stat(file.path)))
         parsed = parse_post(file, config, now=now)
+    except UnreadableError:
+        raise
     except PostError as exc:
         return FileState(NO_STAMP, None, (Problem(exc.path, exc.reason, "error"),))
     except OSError as exc:
-        reason = f"cannot read: {exc.strerror or exc}"
+        reason = f"cannot read: {os_reason(exc)}"
+        if exc.errno not in GONE:
+            raise UnreadableError(file.rel, reason) from exc
         return FileState(NO_STAMP, None, (Problem(file.rel, reason, "error"),))
     except Exception as exc:  # one odd file must not stop the other posts
         reason = f"cannot be read ({type(exc).__name__}: {exc})"
@@ -102,14 +117,18 @@ def _read_file(
     return FileState(file.stamp, post, parsed.problems, parsed.held_back, taken, key)
 
 
-def _read_one(context: tuple[Config, datetime, int, str], file: SourceFile) -> FileState:
-    return _read_file(file, *context)
+def _read_one(
+    context: tuple[Config, datetime, int, str], file: SourceFile
+) -> FileState | Unreadable:
+    try:
+        return _read_file(file, *context)
+    except UnreadableError as exc:
+        return Unreadable(exc.path, exc.reason)
 
 
 def _same_bytes(path: str, digest: str) -> bool:
     try:
-        with open(path, "rb") as handle:
-            return content_digest(handle.read()) == digest
+        return content_digest(read_regular(path)) == digest
     except OSError:
         return False
 
@@ -169,7 +188,7 @@ def read_site(
     build cache), a file whose stamp or content is unchanged is not parsed again: a rebuild
     costs what changed, plus a directory walk. `alongside`: work for this process while many
     files are read in worker processes (see parallel.pmap). `skip`: absolute paths that are
-    never posts (see `never_posts`).
+    never posts (see `never_posts`). SourceError when a folder or a post file cannot be read.
     """
     now = now or datetime.now(UTC)
     taken = time.time_ns()  # before any file is stat'ed
@@ -201,7 +220,14 @@ def read_site(
         alongside=alongside if len(todo) >= MIN_ITEMS else None,
         progress=lambda n: progress("read", n, len(todo)),
     )
-    states.update((file.rel, state) for file, state in zip(todo, fresh, strict=True))
+    unreadable = tuple((s.where, s.reason) for s in fresh if isinstance(s, Unreadable))
+    if unreadable:
+        raise SourceError(unreadable)
+    states.update(
+        (file.rel, state)
+        for file, state in zip(todo, fresh, strict=True)
+        if isinstance(state, FileState)
+    )
     read: dict[str, FileState] = {rel: state for rel, state in states.items() if state is not None}
     posts = _take_jekyll_content(
         [state.post for state in read.values() if state.post is not None], config
@@ -280,7 +306,7 @@ def jekyll_content(path: Path) -> Mapping[str, tuple[str, str]]:
     found = _JEKYLL_CONTENT.get(key)
     if found is None:
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = json.loads(read_regular(path))
         except (OSError, ValueError):
             data = {}
         found = {
@@ -311,8 +337,7 @@ def _take_jekyll_content(posts: list[Post], config: Config) -> list[Post]:
         found = rendered.get(post.rel)
         if found is not None:
             try:
-                with open(post.path, "rb") as handle:
-                    same = hashlib.sha256(handle.read()).hexdigest() == found[0]
+                same = hashlib.sha256(read_regular(post.path)).hexdigest() == found[0]
             except OSError:
                 same = False
             if same:

@@ -55,6 +55,16 @@ def usable(folder: Path) -> bool:
         return False
 
 
+def no_symlinks(database: Path) -> None:
+    """Remove symlinks standing at an SQLite file's names (its journals too): SQLite follows
+    them, and nothing in the state folder is ever one of ours."""
+    for name in ("", "-journal", "-wal", "-shm"):
+        path = database.with_name(database.name + name)
+        with contextlib.suppress(OSError):
+            if path.is_symlink():
+                path.unlink()
+
+
 def _key(out: Path) -> str:
     return hashlib.blake2b(os.fsencode(os.path.realpath(out)), digest_size=12).hexdigest()
 

@@ -12,12 +12,14 @@ import contextlib
 import itertools
 import os
 import re
+import stat
 from collections.abc import Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from feedsmith.errors import OutputError, os_reason
+from feedsmith.files import read_regular
 from feedsmith.model import Difference
 from feedsmith.state import (
     forget_old_bookkeeping,
@@ -57,41 +59,136 @@ def target(out: Path, rel: str, _checked: dict[Path, Path] | None = None) -> Pat
     checked = {} if _checked is None else _checked
     root = checked.get(out) or checked.setdefault(out, out.resolve())
     path = root.joinpath(*pure.parts)
-    # A symlinked folder inside OUT must not carry a write outside it.
-    parent = checked.get(path.parent)
-    if parent is None:
-        parent = path.parent.resolve() if path.parent.exists() else path.parent
-        checked[path.parent] = parent
-    try:
-        parent.relative_to(root)
-    except ValueError as exc:
-        raise OutputError(path, f"refused: {path.parent} leads outside {root}") from exc
+    # No folder between OUT and the file may be a symlink: a write must not leave OUT, nor
+    # land anywhere but where the feed's link says. (Writing re-checks every step.)
+    folder = root
+    for part in pure.parts[:-1]:
+        folder = folder / part
+        if folder not in checked:
+            if folder.is_symlink():
+                raise OutputError(folder, _SYMLINK)
+            checked[folder] = folder
     if path.is_symlink():
-        raise OutputError(path, "refused: it is a symlink")
+        raise OutputError(path, _SYMLINK)
     return path
 
 
-def _atomic_write(path: Path, body: bytes) -> None:
-    """Write to a temporary name beside `path`, then rename: readers see old or new, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # O_EXCL with a name of our own: created readable by the web server (0644, not mkstemp's
-    # 0600), and never following a symlink someone placed there.
-    tmp = path.with_name(f".{path.name[:60]}.{os.getpid()}.{next(_counter)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
+_SYMLINK = (
+    "refused: it is a symlink, and feedsmith writes or removes nothing through a symlink "
+    "in the folders it writes to; remove it (or make it a real folder or file)"
+)
+_DIRECTORY = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+def _open_folder(root: Path, parts: tuple[str, ...], *, create: bool) -> int:
+    """A descriptor on the folder `root/parts...`, made if need be (with `create`), each step
+    opened without following a symlink: a folder swapped for one mid-build cannot carry a
+    write out. OutputError naming a step that is a symlink; FileNotFoundError without
+    `create` when a step is missing."""
+    fd = os.open(root, _DIRECTORY)
+    here = root
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(body)
-        tmp.replace(path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
+        for part in parts:
+            here = here / part
+            try:
+                step = os.open(part, _DIRECTORY | _NOFOLLOW, dir_fd=fd)
+            except FileNotFoundError:
+                if not create:
+                    raise
+                with contextlib.suppress(FileExistsError):
+                    os.mkdir(part, 0o777, dir_fd=fd)
+                step = os.open(part, _DIRECTORY | _NOFOLLOW, dir_fd=fd)
+            os.close(fd)
+            fd = step
+    except OSError as exc:
+        os.close(fd)
+        if here.is_symlink():
+            raise OutputError(here, _SYMLINK) from exc
         raise
+    return fd
 
 
-def _write(path: Path, body: bytes) -> None:
+def _atomic_write(path: Path, body: bytes, root: Path | None = None) -> None:
+    """Write to a temporary name beside `path`, then rename: readers see old or new, never half.
+
+    Below `root` (the output or state folder) no folder on the way is followed through a
+    symlink; without it, `path`'s folder is the one the user named.
+    """
+    parts: tuple[str, ...] = ()
+    if root is None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        root = path.parent
+    else:
+        parts = path.parent.relative_to(root).parts
+    folder = _open_folder(root, parts, create=True)
+    try:
+        # O_EXCL with a name of our own: created readable by the web server (0644, not
+        # mkstemp's 0600), never following a symlink someone placed there; a name already
+        # taken (or planted) is passed over for the next one.
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+        for attempt in range(3):
+            tmp = f".{path.name[:60]}.{os.getpid()}.{next(_counter)}.tmp"
+            try:
+                fd = os.open(tmp, flags, 0o644, dir_fd=folder)
+                break
+            except FileExistsError:
+                if attempt == 2:
+                    raise
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(body)
+            os.replace(tmp, path.name, src_dir_fd=folder, dst_dir_fd=folder)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp, dir_fd=folder)
+            raise
+    finally:
+        os.close(folder)
+
+
+def _remove(root: Path, path: Path) -> bool:
+    """Remove the regular file `path` below `root`, never through a symlink; False when there
+    is no such file (gone, or something else now stands there)."""
+    parts = path.relative_to(root).parts
+    try:
+        folder = _open_folder(root, parts[:-1], create=False)
+    except FileNotFoundError:
+        return False
+    try:
+        try:
+            info = os.stat(parts[-1], dir_fd=folder, follow_symlinks=False)
+        except FileNotFoundError:
+            return False
+        if not stat.S_ISREG(info.st_mode):
+            return False
+        os.unlink(parts[-1], dir_fd=folder)
+        return True
+    finally:
+        os.close(folder)
+
+
+def _prune_empty(root: Path, path: Path) -> None:
+    """Remove folders a removed feed leaves empty, up to (not including) the output folder."""
+    parts = path.relative_to(root).parts[:-1]
+    while parts:
+        try:
+            folder = _open_folder(root, parts[:-1], create=False)
+        except (OSError, OutputError):
+            return
+        try:
+            os.rmdir(parts[-1], dir_fd=folder)
+        except OSError:
+            return
+        finally:
+            os.close(folder)
+        parts = parts[:-1]
+
+
+def _write(path: Path, body: bytes, root: Path | None = None) -> None:
     """_atomic_write, with what went wrong said as an OutputError naming the file."""
     try:
-        _atomic_write(path, body)
+        _atomic_write(path, body, root)
     except OSError as exc:
         raise OutputError(path, f"cannot write it: {os_reason(exc)}") from exc
 
@@ -125,7 +222,12 @@ def _sweep(folders: set[Path]) -> None:
 
 def _same(path: Path, body: bytes) -> bool:
     try:
-        return path.stat().st_size == len(body) and path.read_bytes() == body
+        info = path.lstat()
+        return (
+            stat.S_ISREG(info.st_mode)
+            and info.st_size == len(body)
+            and read_regular(path, follow=False) == body
+        )
     except OSError:
         return False
 
@@ -165,38 +267,28 @@ def write_files(
     for rel, path in targets.items():
         (unchanged if rel in same or _same(path, files[rel]) else written).append(rel)
     # A second thread writes while the first waits on a slow disk (see WRITERS).
+    root = out.resolve()
     with ThreadPoolExecutor(max_workers=WRITERS) as pool:
-        for _ in pool.map(lambda rel: _write(targets[rel], files[rel]), written):
+        for _ in pool.map(lambda rel: _write(targets[rel], files[rel], root), written):
             pass
     removed: list[str] = []
     for rel in sorted(set(previous) - set(files)):
         try:
-            path = target(out, rel)
+            path = target(out, rel, checked)
+            gone = _remove(root, path)
         except OutputError:
-            continue
-        if path.is_file():
-            try:
-                path.unlink()
-            except OSError as exc:
-                raise OutputError(path, f"cannot remove it: {os_reason(exc)}") from exc
+            continue  # a symlink in the way: nothing is removed through it
+        except OSError as exc:
+            raise OutputError(root / rel, f"cannot remove it: {os_reason(exc)}") from exc
+        if gone:
             removed.append(rel)
-            _prune_empty(path.parent, out.resolve())
+            _prune_empty(root, path)
     body = manifest_body(out, digests)
     kept = manifest_path(state, out)
     if not _same(kept, body) and usable(kept.parent):
-        _write(kept, body)
+        _write(kept, body, kept.parent)
     forget_old_bookkeeping(state, out)
     return WriteResult(tuple(written), tuple(unchanged), tuple(removed))
-
-
-def _prune_empty(folder: Path, root: Path) -> None:
-    """Remove folders a removed feed leaves empty, up to (not including) the output folder."""
-    while folder != root and folder.is_relative_to(root):
-        try:
-            folder.rmdir()
-        except OSError:
-            return
-        folder = folder.parent
 
 
 def differences(out: Path, files: Mapping[str, bytes], *, state: Path) -> list[Difference]:

@@ -21,6 +21,8 @@ import threading
 from collections.abc import Mapping
 from pathlib import Path
 
+from feedsmith import no_symlinks
+
 log = logging.getLogger("feedsmith.serve")
 
 FILE_NAME = "modified.sqlite"
@@ -40,6 +42,7 @@ class ModifiedTimes:
     def _open(folder: Path) -> sqlite3.Connection | None:
         try:
             folder.mkdir(parents=True, exist_ok=True)
+            no_symlinks(folder / FILE_NAME)
             db = sqlite3.connect(
                 folder / FILE_NAME, timeout=10, isolation_level=None, check_same_thread=False
             )

@@ -232,7 +232,8 @@ class FeedStore:
         """Read the source again (only changed files) and swap in a new snapshot atomically.
 
         A post that breaks is logged and left out; if the configuration itself became invalid,
-        the old snapshot keeps serving and the error is logged.
+        or a folder or post file cannot be read, the old snapshot keeps serving and the error
+        is logged.
         """
         with self._reload_lock:
             old = self.snapshot
@@ -243,8 +244,12 @@ class FeedStore:
                 except FeedsError as exc:
                     log.error("configuration not reloaded: %s", exc)
                     return old
-            # jobs=1: no fork from a process that runs request threads
-            site = read_site(config, now=self.clock(), previous=old.site, jobs=1)
+            try:
+                # jobs=1: no fork from a process that runs request threads
+                site = read_site(config, now=self.clock(), previous=old.site, jobs=1)
+            except FeedsError as exc:  # part of the source unreadable: feeds would lose posts
+                log.error("not reloaded, still serving the previous snapshot: %s", exc)
+                return old
             before = {str(p) for p in old.site.problems}
             for problem in site.problems:
                 if str(problem) not in before:

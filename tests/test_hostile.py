@@ -54,7 +54,7 @@ BAD_FIXTURES = {
     "no-date-anywhere.md": r"date",
     "2022-02-30-invalid-name-date.md": r"2022-02-30",
     "2024-01-09-invalid-front-date.md": r"2022-02-30",
-    "2024-01-10-latin1.md": r"utf-8",
+    "2024-01-10-no-encoding.md": r"not UTF-8.*save the file as UTF-8",
     "2024-01-11-empty.md": r"empty",
     "2024-01-13-binary.html": r"binary|utf-8",
 }
@@ -73,6 +73,7 @@ GOOD = {
     "GOOD-CRLF": "2024-02-04-crlf.md",
     "GOOD-CR": "2024-02-05-cr.md",
     "GOOD-GB18030": "2024-02-06-gb18030.md",
+    "GOOD-CP1252": "2024-02-20-windows-1252.md",
     "GOOD-DUPID-A": "2024-02-07-duplicate-id-a.md",
     "GOOD-DUPID-B": "2024-02-07-duplicate-id-b.md",
     "GOOD-DUPLINK-A": "2024-02-08-duplicate-permalink-a.md",
