@@ -309,9 +309,11 @@ def _shard(rel: str) -> int:
 
 def load_states(cache: Cache, fingerprint: str) -> dict[str, FileState]:
     """The file states an earlier build under this configuration saved."""
+    keys = [f"{fingerprint}:{shard}" for shard in range(STATE_SHARDS)]
+    cache.files.prefetch(keys)  # one query, not one a shard
     states: dict[str, FileState] = {}
-    for shard in range(STATE_SHARDS):
-        states.update(cache.files.get(f"{fingerprint}:{shard}") or {})
+    for key in keys:
+        states.update(cache.files.get(key) or {})
     return states
 
 
