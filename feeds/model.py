@@ -46,7 +46,8 @@ def stamp_of(info: os.stat_result) -> Stamp:
 
 def fast_reduce(self: Any) -> tuple[type, tuple[Any, ...]]:
     """Pickle a slots dataclass as (class, field values): the default way looks up the fields
-    anew for every object, which is most of the cost of reloading 100,000 posts from the cache."""
+    anew for every object, most of the cost of sending 100,000 posts back from the worker
+    processes (feedsmith.parallel). Nothing feedsmith stores is a pickle (feedsmith.plain)."""
     return type(self), tuple(getattr(self, name) for name in self.__slots__)
 
 
@@ -68,7 +69,7 @@ class Problem:
 class SourceFile:
     """A file that discover() found and that may be a post."""
 
-    path: str  # absolute (a plain string: 100,000 Path objects cost seconds to make and pickle)
+    path: str  # absolute (a plain string: 100,000 Path objects cost seconds to make and store)
     rel: str  # relative to the source folder, POSIX separators: names the post in messages
     categories: tuple[str, ...] = ()  # from Jekyll's `<category>/_posts/` folders
     draft: bool = False  # found in `_drafts/`
@@ -128,6 +129,37 @@ class Entry:
     links: str | None = None  # Links.version when the body links to other posts by tag
     complete: bool = True  # False for a stand-in when the body could not be read: never cached
     inputs: tuple[tuple[str, str], ...] = ()  # (path, digest) of each file it included
+
+    __reduce__ = fast_reduce
+
+
+@dataclass(frozen=True, slots=True)
+class FileState:
+    """What reading one post file gave, and the file state it was read in (the build cache
+    keeps these, feedsmith.site reuses them)."""
+
+    stamp: Stamp  # unchanged stamp, unchanged result (unless it was taken too soon: `_reuse`)
+    post: Post | None
+    problems: tuple[Problem, ...] = ()
+    held_back: str | None = None
+    taken: int = 0  # time.time_ns() before the stamp was taken
+    key: str = ""  # entry_key(post) under the configuration it was read with
+
+    __reduce__ = fast_reduce
+
+
+@dataclass(frozen=True, slots=True)
+class CachedFeed:
+    """A rendered feed as cached: its bytes, what they depend on beyond the key, its warnings."""
+
+    body: bytes
+    links: str | None  # Links.version when an entry links to other posts by tag
+    problems: tuple[Problem, ...] = ()
+    etag: str = ""  # etag_of(body): a feed reused from the cache is not hashed again
+    # b"" for body: the bytes are the file of that path in the output folder, as long as it
+    # still hashes to `etag`; the build cache does not hold a second copy of every feed.
+    path: str = ""
+    inputs: tuple[tuple[str, str], ...] = ()  # files its entries included, with their digests
 
     __reduce__ = fast_reduce
 

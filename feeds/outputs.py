@@ -21,13 +21,14 @@ from pathlib import Path
 from typing import Any
 
 from feedsmith import pages
-from feedsmith.cache import LRU, Cache, encode
+from feedsmith.cache import ENTRY, LRU, Cache, encode
 from feedsmith.config import Config
 from feedsmith.errors import OutputError, PostError
 from feedsmith.files import read_regular
 from feedsmith.keys import feed_key, list_key, page_key
 from feedsmith.model import (
     MEDIA_TYPES,
+    CachedFeed,
     Entry,
     FeedSpec,
     Format,
@@ -35,7 +36,6 @@ from feedsmith.model import (
     Post,
     Problem,
     RenderedFile,
-    fast_reduce,
 )
 from feedsmith.parallel import MIN_ITEMS, pmap
 from feedsmith.render import entry_fragments, etag_of, link_tag, render, render_opml
@@ -43,22 +43,6 @@ from feedsmith.site import Progress, Site, quiet
 from feedsmith.write import target
 
 Kind = tuple[Format, bool]  # how feeds show an entry: their format, and excerpts only or not
-
-
-@dataclass(frozen=True, slots=True)
-class CachedFeed:
-    """A rendered feed as cached: its bytes, what they depend on beyond the key, its warnings."""
-
-    body: bytes
-    links: str | None  # Links.version when an entry links to other posts by tag
-    problems: tuple[Problem, ...] = ()
-    etag: str = ""  # etag_of(body): a feed reused from the cache is not hashed again
-    # b"" for body: the bytes are the file of that path in the output folder, as long as it
-    # still hashes to `etag`; the build cache does not hold a second copy of every feed.
-    path: str = ""
-    inputs: tuple[tuple[str, str], ...] = ()  # files its entries included, with their digests
-
-    __reduce__ = fast_reduce
 
 
 @dataclass
@@ -455,7 +439,7 @@ def _entry_batch(context: tuple[Config, Globals, bool], batch: Batch) -> list[Ma
     config, globals_, encoding = context
     made = [_entry_one(config, globals_, post) for post, _ in batch]
     return [
-        (entry, serialised, encode(entry) if encoding and entry.complete else None)
+        (entry, serialised, encode(entry, ENTRY) if encoding and entry.complete else None)
         for entry, serialised in zip(made, _serialise(config, batch, made), strict=True)
     ]
 

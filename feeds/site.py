@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from feedsmith.cache import Cache, encode
+from feedsmith.cache import STATES, Cache, encode
 from feedsmith.config import Config
 from feedsmith.discover import discover
 from feedsmith.errors import PostError, SourceError, UnreadableError, os_reason
@@ -29,13 +29,12 @@ from feedsmith.keys import entry_key
 from feedsmith.model import (
     NO_STAMP,
     FeedSpec,
+    FileState,
     Index,
     Links,
     Post,
     Problem,
     SourceFile,
-    Stamp,
-    fast_reduce,
     links_version,
     stamp_of,
 )
@@ -47,20 +46,6 @@ Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
 def quiet(stage: str, done: int, total: int) -> None:
     """The default progress sink: nothing."""
-
-
-@dataclass(frozen=True, slots=True)
-class FileState:
-    """What reading one post file gave, and the file state it was read in."""
-
-    stamp: Stamp  # unchanged stamp, unchanged result (unless it was taken too soon: `_reuse`)
-    post: Post | None
-    problems: tuple[Problem, ...] = ()
-    held_back: str | None = None
-    taken: int = 0  # time.time_ns() before the stamp was taken
-    key: str = ""  # entry_key(post) under the configuration it was read with
-
-    __reduce__ = fast_reduce
 
 
 @dataclass(frozen=True, slots=True)
@@ -393,9 +378,11 @@ def _shard(rel: str) -> int:
 
 def load_states(cache: Cache, fingerprint: str) -> dict[str, FileState]:
     """The file states an earlier build under this configuration saved."""
+    keys = [f"{fingerprint}:{shard}" for shard in range(STATE_SHARDS)]
+    cache.files.prefetch(keys)  # one query, not one a shard
     states: dict[str, FileState] = {}
-    for shard in range(STATE_SHARDS):
-        states.update(cache.files.get(f"{fingerprint}:{shard}") or {})
+    for key in keys:
+        states.update(cache.files.get(key) or {})
     return states
 
 
@@ -413,4 +400,4 @@ def save_states(
         if members is not None:
             members[rel] = state
     for shard, members in shards.items():
-        cache.files.set_encoded(f"{fingerprint}:{shard}", encode(members))
+        cache.files.set_encoded(f"{fingerprint}:{shard}", encode(members, STATES))

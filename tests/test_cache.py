@@ -11,7 +11,6 @@ from __future__ import annotations
 import difflib
 import itertools
 import os
-import pickle
 import shutil
 import sqlite3
 import time
@@ -34,7 +33,7 @@ from feedsmith import pipeline
 from feedsmith import site as reading
 from feedsmith.config import Config, load_config
 from feedsmith.entry import make_entry
-from feedsmith.model import BuildReport, SourceFile, stamp_of
+from feedsmith.model import BuildReport, CachedFeed, SourceFile, stamp_of
 from feedsmith.parse import parse_post
 from feedsmith.state import state_folder
 
@@ -520,7 +519,10 @@ def test_cache_marked_with_another_version_is_not_read(archive: Archive) -> None
     with sqlite3.connect(database) as db:
         assert db.execute("SELECT count(*) FROM feeds").fetchone()[0] > 0
         db.execute("UPDATE meta SET value = '1:0.0.9' WHERE key = 'schema'")
-        db.execute("UPDATE feeds SET value = ?", (pickle.dumps((b"poisoned", None)),))
+        poisoned = feedsmith.cache.encode(
+            CachedFeed(b"poisoned", None), feedsmith.cache.FEED, compress=False
+        )
+        db.execute("UPDATE feeds SET value = ?", (poisoned,))
     db.close()
     archive.check()
     assert "poisoned" not in archive.feed()

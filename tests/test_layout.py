@@ -17,7 +17,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Lowest first: a module may import from its own layer or the ones before it, never after.
 LAYERS: tuple[frozenset[str], ...] = (
-    frozenset({"version", "errors", "text", "model", "names", "parallel", "files", "charsets"}),
+    frozenset(
+        {"version", "errors", "text", "model", "names", "parallel", "files", "charsets", "plain"}
+    ),
     frozenset({"config", "permalink", "keys"}),
     frozenset({"cache", "discover", "parse", "index", "state", "write", "websub"}),
     frozenset({"site"}),  # the read half
