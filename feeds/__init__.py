@@ -17,6 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from feedsmith.cache import LRU, Part
 from feedsmith.config import CONFIG_FILES, Config, reload_config
 from feedsmith.config import load_config as _load_config
 from feedsmith.discover import may_change_site
@@ -24,6 +25,7 @@ from feedsmith.errors import ConfigError, FeedsError, OutputError, PostError
 from feedsmith.model import BuildReport, Difference, Problem, RenderedFile
 from feedsmith.outputs import (
     Caches,
+    held_bytes,
     output_keys,
     output_paths,
     preload_renderer,
@@ -42,6 +44,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CONFIG_FILES",
+    "LRU",
     "PAGE_CSP",
     "BuildReport",
     "Caches",
@@ -50,6 +53,7 @@ __all__ = [
     "Difference",
     "FeedsError",
     "OutputError",
+    "Part",
     "PostError",
     "Problem",
     "RenderedFile",
@@ -57,6 +61,7 @@ __all__ = [
     "__version__",
     "build",
     "create_app",
+    "held_bytes",
     "load_config",
     "may_change_site",
     "no_symlinks",

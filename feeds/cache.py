@@ -28,7 +28,7 @@ import importlib.util
 import sqlite3
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, MutableMapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -379,28 +379,62 @@ class Cache:
         self._drop()
 
 
-class LRU(MutableMapping[K, V]):
-    """A small thread-safe least-recently-used map: bounded memory for content-keyed caches."""
+def _one(value: object) -> int:
+    return 1
 
-    def __init__(self, size: int) -> None:
+
+class LRU(MutableMapping[K, V]):
+    """A thread-safe least-recently-used map, bounded by the number of values (`size`) and by
+    their total weight (`weight`, as `weigh` tells it: their bytes); None: no such bound.
+
+    The least recently used values go first. A value heavier than `weight` on its own is not
+    kept at all, so the bound always holds.
+    """
+
+    def __init__(
+        self,
+        size: int | None = None,
+        *,
+        weight: int | None = None,
+        weigh: Callable[[V], int] = _one,
+    ) -> None:
         self.size = size
-        self._data: OrderedDict[K, V] = OrderedDict()
+        self.weight = weight
+        self.weigh = weigh
+        self.held = 0  # the total weight of the values kept
+        self._data: OrderedDict[K, tuple[V, int]] = OrderedDict()
         self._lock = threading.Lock()
 
     def get(self, key: K, default: V | None = None) -> V | None:  # type: ignore[override]
         with self._lock:
-            value = self._data.get(key)
-            if value is None:
+            found = self._data.get(key)
+            if found is None:
                 return default
             self._data.move_to_end(key)
-            return value
+            return found[0]
 
     def __setitem__(self, key: K, value: V) -> None:
+        self.put(key, value, self.weigh(value))
+
+    def put(self, key: K, value: V, weight: int) -> None:
+        """Keep `value` as weighing `weight`, dropping the least recently used to make room."""
         with self._lock:
-            self._data[key] = value
-            self._data.move_to_end(key)
-            while len(self._data) > self.size:
-                self._data.popitem(last=False)
+            old = self._data.pop(key, None)
+            if old is not None:
+                self.held -= old[1]
+            if self.weight is not None and weight > self.weight:
+                return
+            self._data[key] = (value, weight)
+            self.held += weight
+            while (self.size is not None and len(self._data) > self.size) or (
+                self.weight is not None and self.held > self.weight
+            ):
+                _, (_, dropped) = self._data.popitem(last=False)
+                self.held -= dropped
+
+    def fits(self, weight: int) -> bool:
+        """Whether a value of `weight` can be kept at all."""
+        return self.weight is None or weight <= self.weight
 
     def __getitem__(self, key: K) -> V:
         value = self.get(key)
@@ -417,8 +451,42 @@ class LRU(MutableMapping[K, V]):
 
     def __delitem__(self, key: K) -> None:
         with self._lock:
-            del self._data[key]
+            _, weight = self._data.pop(key)
+            self.held -= weight
 
     def __iter__(self) -> Iterator[K]:
         with self._lock:
             return iter(list(self._data))
+
+    def part(self, name: str, weigh: Callable[[Any], int]) -> Part[Any, Any]:
+        """A map whose values are kept here, beside other parts', under one bound: the least
+        recently used of all go first, whichever part they are in."""
+        return Part(self, name, weigh)  # type: ignore[arg-type]
+
+
+class Part(MutableMapping[K, V]):
+    """One part of a shared LRU (`LRU.part`): its own keys and its own way to weigh values."""
+
+    def __init__(self, lru: LRU[tuple[str, K], V], name: str, weigh: Callable[[V], int]) -> None:
+        self.lru, self.name, self.weigh = lru, name, weigh
+
+    def get(self, key: K, default: V | None = None) -> V | None:  # type: ignore[override]
+        return self.lru.get((self.name, key), default)
+
+    def __setitem__(self, key: K, value: V) -> None:
+        self.lru.put((self.name, key), value, self.weigh(value))
+
+    def __getitem__(self, key: K) -> V:
+        return self.lru[(self.name, key)]
+
+    def __contains__(self, key: object) -> bool:
+        return (self.name, key) in self.lru
+
+    def __delitem__(self, key: K) -> None:
+        del self.lru[(self.name, key)]
+
+    def __iter__(self) -> Iterator[K]:
+        return iter([key for name, key in self.lru if name == self.name])
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)

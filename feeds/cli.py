@@ -81,6 +81,27 @@ def _add_config(
     )
 
 
+def _add_serve_limits(parser: argparse.ArgumentParser) -> None:
+    """What `serve` holds out with against clients that would exhaust it."""
+    parser.add_argument(
+        "--limit-concurrency",
+        type=int,
+        metavar="N",
+        help="answer 503 beyond N simultaneous connections (per worker; default: no limit)",
+    )
+    parser.add_argument(
+        "--cache-memory",
+        metavar="SIZE",
+        help="most memory rendered files are kept in, e.g. 256MB or 1GiB (per worker; the `serve_cache_memory` setting; default 256MiB)",
+    )
+    parser.add_argument(
+        "--header-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="close a connection whose request headers are not in after this long (the `serve_header_timeout` setting; default 10)",
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="feedsmith", description="Atom and RSS feeds for a Jekyll site or a folder of posts."
@@ -177,12 +198,7 @@ def _parser() -> argparse.ArgumentParser:
         "--future", action="store_true", default=None, help="publish posts dated in the future"
     )
     s.add_argument("--drafts", action="store_true", default=None, help="publish drafts")
-    s.add_argument(
-        "--limit-concurrency",
-        type=int,
-        metavar="N",
-        help="answer 503 beyond N simultaneous connections (per worker; default: no limit)",
-    )
+    _add_serve_limits(s)
     s.add_argument(
         "--log-format",
         choices=("text", "json"),
@@ -255,6 +271,12 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
         overrides["url"] = args.url
     if getattr(args, "cache_dir", None) is not None:
         overrides["cache_dir"] = str(args.cache_dir)
+    for option, key in (
+        ("cache_memory", "serve_cache_memory"),
+        ("header_timeout", "serve_header_timeout"),
+    ):
+        if getattr(args, option, None) is not None:
+            overrides[key] = getattr(args, option)
     return overrides
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import math
 import posixpath
 import re
 import stat
@@ -146,6 +147,8 @@ class Config:
     drafts: bool = False
     max_post_bytes: int = 5_000_000
     cache_max_age: int = 300
+    serve_cache_memory: int = 256 * 2**20  # bytes `serve` keeps rendered, for all its files
+    serve_header_timeout: float = 10.0  # seconds a client has to send its request headers
     cache_dir: Path | None = field(default=None, compare=False)
     archive_size: int = 0  # RFC 5005 archive documents of this many entries; 0: none
     hub: tuple[str, ...] = ()  # WebSub hubs
@@ -214,7 +217,7 @@ class Config:
         settings = {
             f.name: getattr(self, f.name)
             for f in fields(self)
-            if f.name not in ("source", "output", "site_vars", "cache_dir", *_PROVENANCE)
+            if f.name not in ("source", "output", "site_vars", "cache_dir", *_PROVENANCE, *_SERVING)
         }
         settings["site_vars"] = self.site_vars
         blob = json.dumps(settings, default=repr, sort_keys=True, ensure_ascii=False)
@@ -224,6 +227,8 @@ class Config:
 # Not settings of the output: what they made is in the others (the posts carry the digest of
 # the Jekyll content they take).
 _PROVENANCE = ("config_file", "overrides", "notes", "jekyll_content")
+# How `serve` holds out, not what it serves.
+_SERVING = ("serve_cache_memory", "serve_header_timeout")
 
 
 # --- value checkers: each takes (key, value) and returns the value Config stores ---------
@@ -260,6 +265,37 @@ def _positive(key: str, value: Any) -> int:
     if number == 0:
         raise ConfigError(key, "must be at least 1")
     return number
+
+
+_UNITS = {
+    "": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+    "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40,
+}  # fmt: skip
+_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*", re.IGNORECASE)
+
+
+def _size(key: str, value: Any) -> int:
+    """A number of bytes: a whole number, or a string such as `256MB` or `1.5GiB`."""
+    if isinstance(value, str):
+        match = _SIZE.fullmatch(value)
+        unit = _UNITS.get(match.group(2).lower()) if match else None
+        if match is None or unit is None:
+            raise ConfigError(
+                key,
+                f"expected a size such as 256MB, 256MiB or 268435456 (bytes), got {value!r}",
+            )
+        return int(float(match.group(1)) * unit)
+    return _count(key, value)
+
+
+def _seconds(key: str, value: Any) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not 0 < value < math.inf  # NaN fails too
+    ):
+        raise ConfigError(key, f"expected a number of seconds > 0, got {_describe(value)}")
+    return float(value)
 
 
 def _str_list(key: str, value: Any) -> tuple[str, ...]:
@@ -714,6 +750,16 @@ SETTINGS: tuple[Setting, ...] = (
         "cache_max_age",
         _count,
         "`serve`: seconds in `Cache-Control: max-age=N` (default 300).",
+    ),
+    Setting(
+        "serve_cache_memory",
+        _size,
+        "`serve`: most bytes of rendered entries, feeds and prepared responses kept in memory, all files together; the least recently used go first (default `256MiB`; `--cache-memory`).",
+    ),
+    Setting(
+        "serve_header_timeout",
+        _seconds,
+        "`serve`: seconds a client has to send a request's headers, from connecting or from its last response; then 408 and the connection is closed (default 10; `--header-timeout`).",
     ),
     Setting(
         "archive_size",

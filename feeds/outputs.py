@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +46,30 @@ from feedsmith.write import target
 Kind = tuple[Format, bool]  # how feeds show an entry: their format, and excerpts only or not
 
 
+# What a value kept in memory is counted as beyond its text and bytes (the objects around
+# them, the cache's own records): more than they take, so that a bound on bytes holds.
+HELD_OVERHEAD = 1024
+
+
+def held_bytes(*parts: str | bytes | None, problems: Iterable[Problem] = ()) -> int:
+    """The memory a value made of `parts` (and carrying `problems`) is counted as taking."""
+    return (
+        HELD_OVERHEAD
+        + sum(sys.getsizeof(part) for part in parts if part is not None)
+        + sum(sys.getsizeof(p.where) + sys.getsizeof(p.reason) + 64 for p in problems)
+    )
+
+
+def entry_bytes(entry: Entry) -> int:
+    return held_bytes(
+        entry.content, entry.summary, entry.title, entry.source, problems=entry.problems
+    )
+
+
+def feed_bytes(feed: CachedFeed) -> int:
+    return held_bytes(feed.body, feed.etag, feed.path, problems=feed.problems)
+
+
 @dataclass
 class Caches:
     """What rendering may reuse: entries, their fragments and feeds, by content key.
@@ -64,9 +89,13 @@ class Caches:
     _checked: dict[Path, Path] = field(default_factory=dict)  # folders resolved in `output`
 
     @classmethod
-    def bounded(cls, *, entries: int, feeds: int) -> Caches:
-        """In-memory caches of at most that many entries and feeds (what `serve` keeps)."""
-        return cls(entries=LRU(entries), fragments=None, feeds=LRU(feeds))
+    def in_memory(cls, held: LRU[Any, Any]) -> Caches:
+        """Entries and feeds kept in `held`, under its bound on bytes (what `serve` keeps)."""
+        return cls(
+            entries=held.part("entry", entry_bytes),
+            fragments=None,
+            feeds=held.part("feed", feed_bytes),
+        )
 
     @classmethod
     def over(cls, stored: Cache, output: Path) -> Caches:

@@ -151,6 +151,8 @@ def log_config(log_format: LogFormat, *, access: bool) -> dict[str, Any]:
         "loggers": {
             "uvicorn": {"handlers": ["default"], "level": "INFO", "propagate": False},
             "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
+            # The loop's own errors, formatted as the rest (one JSON object with --log-format json).
+            "asyncio": {"handlers": ["default"], "level": "WARNING", "propagate": False},
             "feedsmith": {"handlers": ["default"], "level": "INFO", "propagate": False},
             "feedsmith.access": {
                 "handlers": ["access"] if access else [],

@@ -175,6 +175,13 @@ def create_app(
             "feeds": len(snapshot.site.specs),
             "generation": snapshot.generation,
             "problems": len(snapshot.site.problems),
+            # Rendered entries, feeds and prepared responses kept, as counted against
+            # serve_cache_memory.
+            "memory": {
+                "held": store.held.held,
+                "limit": store.held.weight,
+                "values": len(store.held),
+            },
         }
         return Response(
             json.dumps(state) + "\n",

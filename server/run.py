@@ -15,6 +15,7 @@ from typing import Any
 
 from feedsmith import Config
 from feedsmith.server.access import AccessLog, LogFormat, log_config
+from feedsmith.server.limits import HeaderTimeoutH11
 from starlette.types import ASGIApp
 
 _ENV = "FEEDSMITH_SERVE"  # one JSON object: the options every worker needs
@@ -52,8 +53,12 @@ def run(config: Config, options: ServeOptions) -> None:
         "proxy_headers": True,
         "forwarded_allow_ips": options.forwarded_allow_ips,
         "server_header": False,
+        # By name, so that every worker process imports them for itself.
+        "loop": "feedsmith.server.limits:new_event_loop",
+        "http": "feedsmith.server.limits:HeaderTimeoutH11",
     }
     if options.workers == 1:
+        HeaderTimeoutH11.configure(config.serve_header_timeout)
         uvicorn.run(_app(config, reload=options.reload, access_log=options.access_log), **common)
         return
     os.environ[_ENV] = json.dumps(
@@ -92,6 +97,7 @@ def app_from_environment() -> ASGIApp:
         overrides=given.get("overrides") or None,
         fallback_url=given.get("fallback_url"),
     )
+    HeaderTimeoutH11.configure(config.serve_header_timeout)  # this worker's connections
     return _app(
         config, reload=bool(given.get("reload", True)), access_log=bool(given.get("access_log"))
     )

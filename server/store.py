@@ -2,9 +2,10 @@
 
 A request takes `store.snapshot` once and uses only that object, so it sees the old index or
 the new one, never a mix. A file's bytes come from the library's `render_file`, as `build`
-writes them, on the first request for it, and are kept per snapshot; rendered entries and
-feeds are also kept by content key across snapshots (`Caches`), so a reload only renders
-again the feeds whose posts actually changed.
+writes them, on the first request for it. Prepared responses, rendered entries and feeds are
+kept by what their bytes depend on, across snapshots, so a reload only renders again the
+feeds whose posts actually changed; all of them share one least-recently-used memory bounded
+by `serve_cache_memory` bytes (`FeedStore.held`).
 """
 
 from __future__ import annotations
@@ -15,16 +16,20 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import Any
 
 import brotli  # type: ignore[import-untyped]
 import zstandard
 from feedsmith import (
+    LRU,
     PAGE_CSP,
     Caches,
     Config,
     FeedsError,
+    Part,
     RenderedFile,
     Site,
+    held_bytes,
     notify_hubs,
     output_keys,
     preload_renderer,
@@ -124,17 +129,24 @@ def represent(
     return Representation(body, etag, last_modified, tuple(full), tuple(common))
 
 
+def representation_bytes(prepared: Representation) -> int:
+    """The memory a prepared response is counted as taking (see `held_bytes`)."""
+    header_bytes = sum(len(n) + len(v) + 80 for n, v in (*prepared.headers, *prepared.headers_304))
+    return held_bytes(prepared.body, prepared.etag) + header_bytes
+
+
 @dataclass
 class Snapshot:
-    """One consistent view of the site, and the files rendered from it so far."""
+    """One consistent view of the site; the responses prepared from it are kept in the
+    store's bounded memory (`responses`), by what their bytes depend on."""
 
     site: Site
     caches: Caches  # shared by every snapshot: content-keyed, so never stale
     keys: Mapping[str, str]  # output_keys(site): each file's content key, by path
     modified: Mapping[str, int]  # when each file's bytes last changed (ModifiedTimes)
+    responses: Part[Any, Representation]  # shared by every snapshot, keyed by `_version`
     generation: int = 0
-    _files: dict[str, RenderedFile] = field(default_factory=dict)
-    _variants: dict[tuple[str, str], Representation] = field(default_factory=dict)
+    too_big: set[str] = field(default_factory=set)  # paths said to be too large to keep
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -145,41 +157,53 @@ class Snapshot:
         """Whether `path` names a file of this snapshot: a feed, the OPML list or a page."""
         return serves(self.site, path)
 
+    def _version(self, path: str, coding: str) -> tuple[str, str, str, int | None]:
+        """What a prepared response depends on: its path and coding, its content key (a page
+        for people has none: this snapshot's generation) and when its bytes last changed. A
+        feed unchanged by a reload keeps its prepared responses."""
+        content = self.keys.get(path) or f"#{self.generation}"
+        return (path, coding, content, self.modified.get(path))
+
     def cached(self, path: str, coding: str) -> Representation | None:
-        """The prepared response for `path`, if it was prepared before: no work, no lock."""
-        return self._variants.get((path, coding))
+        """The prepared response for `path`, if it is still kept: no work."""
+        return self.responses.get(self._version(path, coding))
 
     def prepare(self, path: str, coding: str) -> Representation | None:
-        """Render (if needed), compress and prepare `path`; None when no such file exists."""
-        found = self._variants.get((path, coding))
-        if found is not None:
-            return found
-        rendered = self.file(path)
-        if rendered is None:
-            return None
-        at = self.modified.get(path)  # pages for people have none: browsers go by ETag
-        prepared = represent(
-            rendered,
-            coding,
-            max_age=self.config.cache_max_age,
-            last_modified=None if at is None else datetime.fromtimestamp(at, UTC),
-            stored=not self.config.url_is_fallback,
-        )
-        self._variants[(path, coding)] = prepared
+        """Render, compress and prepare `path`; None when no such file exists."""
+        version = self._version(path, coding)
+        with self._lock:  # one request renders; those waiting for the same file find it
+            found = self.responses.get(version)
+            if found is not None:
+                return found
+            rendered = self.file(path)
+            if rendered is None:
+                return None
+            at = self.modified.get(path)  # pages for people have none: browsers go by ETag
+            prepared = represent(
+                rendered,
+                coding,
+                max_age=self.config.cache_max_age,
+                last_modified=None if at is None else datetime.fromtimestamp(at, UTC),
+                stored=not self.config.url_is_fallback,
+            )
+            weight = representation_bytes(prepared)
+            if not self.responses.lru.fits(weight) and path not in self.too_big:
+                self.too_big.add(path)
+                log.warning(
+                    "%s is %d bytes (%s), more than serve_cache_memory (%d bytes) holds: it is "
+                    "rendered again for every request; raise serve_cache_memory",
+                    path,
+                    weight,
+                    coding,
+                    self.config.serve_cache_memory,
+                )
+            self.responses[version] = prepared
         return prepared
 
     def file(self, path: str) -> RenderedFile | None:
-        """The bytes `feedsmith build` writes at `path` (or a served page), rendered once."""
-        found = self._files.get(path)
-        if found is not None:
-            return found
-        with self._lock:
-            found = self._files.get(path)
-            if found is None:
-                found = render_file(self.site, path, self.caches)
-                if found is not None:
-                    self._files[path] = found
-        return found
+        """The bytes `feedsmith build` writes at `path` (or a served page) for this snapshot's
+        index: from the caches, content-keyed, while they hold them, else rendered."""
+        return render_file(self.site, path, self.caches)
 
     def changed_since(self, old: Snapshot) -> list[str]:
         """URLs of the feeds whose bytes differ from `old`'s: what a WebSub hub must hear."""
@@ -213,10 +237,11 @@ class FeedStore:
         self.reread_config = reread_config
         preload_renderer()  # now, so that no first request pays for it
         site = read_site(config, now=clock())
-        self.caches = Caches.bounded(
-            entries=max(64, 4 * sum(len(s.posts) for s in site.specs)),
-            feeds=max(64, 2 * len(site.specs)),
-        )
+        # Everything kept rendered, for every file, under one bound on bytes.
+        self.held: LRU[Any, Any] = LRU(weight=config.serve_cache_memory)
+        self.caches = Caches.in_memory(self.held)
+        self.responses: Part[Any, Representation] = self.held.part("response", representation_bytes)
+        self.too_big: set[str] = set()
         self.modified = ModifiedTimes(state_folder(config))
         self.snapshot = self._snapshot(site, generation=0)
         self._reload_lock = threading.Lock()
@@ -226,7 +251,15 @@ class FeedStore:
     def _snapshot(self, site: Site, generation: int) -> Snapshot:
         keys = output_keys(site)
         modified = self.modified.assign(keys, now=self.clock().timestamp())
-        return Snapshot(site, self.caches, keys, modified, generation=generation)
+        return Snapshot(
+            site,
+            self.caches,
+            keys,
+            modified,
+            self.responses,
+            generation=generation,
+            too_big=self.too_big,
+        )
 
     def reload(self, *, config_changed: bool = False) -> Snapshot:
         """Read the source again (only changed files) and swap in a new snapshot atomically.
@@ -254,6 +287,7 @@ class FeedStore:
             for problem in site.problems:
                 if str(problem) not in before:
                     log.warning("%s", problem)
+            self.held.weight = config.serve_cache_memory  # takes effect as values are added
             new = self._snapshot(site, generation=old.generation + 1)
             self.snapshot = new  # one reference assignment: requests see old or new, never both
             if config.hub:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -46,11 +47,16 @@ def fetch(url: str, headers: dict[str, str] | None = None) -> tuple[int, Message
 
 @contextmanager
 def serving(
-    source: Path, *extra: str, port: int | None = None, log: Path | None = None
+    source: Path,
+    *extra: str,
+    port: int | None = None,
+    log: Path | None = None,
+    open_files: int | None = None,
 ) -> Iterator[str]:
     """`feedsmith serve SOURCE` on a free port (or `port`); yields its base URL; stops it
     with SIGINT. Its output (the access log among it) goes to `log`, else a temporary file:
-    never a pipe, which a server writing a line per request would fill and block on."""
+    never a pipe, which a server writing a line per request would fill and block on.
+    `open_files`: the most file descriptors the server may have open (RLIMIT_NOFILE)."""
     port = port or free_port()
     with contextlib.ExitStack() as stack:
         output = (
@@ -74,6 +80,8 @@ def serving(
             stdout=output,
             stderr=subprocess.STDOUT,
         )
+        if open_files is not None:  # Linux: on the running process, before it starts serving
+            resource.prlimit(process.pid, resource.RLIMIT_NOFILE, (open_files, open_files))
 
         def printed() -> str:
             output.flush()
