@@ -20,7 +20,7 @@ from functools import cache
 
 import nh3
 from feedsmith.config import CleanRules
-from feedsmith.text import URL_SCHEMES, absolute_url, plain_text, truncate, xml_safe
+from feedsmith.text import URL_SCHEMES, absolute_url, plain_text, spans, truncate, xml_safe
 from lxml import etree
 from lxml.cssselect import CSSSelector
 
@@ -619,6 +619,7 @@ def parse_fragment(markup: str) -> Element:
 MAX_DEPTH = 200  # lxml keeps 255 levels; real articles stay far below
 MAX_TAGS = 100_000
 _TAG_TOKEN = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)[^>]*?(/?)>")
+_TAG_OPEN = (re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)"), re.compile(">"))  # found linearly
 _VOID = frozenset(
     {
         "area",
@@ -650,9 +651,11 @@ def nesting_problem(markup: str) -> str | None:
     if markup.count("<") <= MAX_DEPTH:  # too few tags to be too deep: most posts stop here
         return None
     stack: list[str] = []
-    for count, match in enumerate(_TAG_TOKEN.finditer(markup)):
+    for count, (start, end) in enumerate(spans(markup, _TAG_OPEN)):
         if count >= MAX_TAGS:
             return f"more than {MAX_TAGS} tags"
+        match = _TAG_TOKEN.fullmatch(markup, start, end)
+        assert match is not None  # a span is exactly one token
         closing, name, self_closing = match.group(1), match.group(2).lower(), match.group(3)
         if name in _VOID or self_closing:
             continue

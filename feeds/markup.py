@@ -8,6 +8,7 @@ is removed with a warning, so readers never see template code.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import json
@@ -122,10 +123,61 @@ def _sentence(value: Any, connector: str) -> str:
     return f"{', '.join(items[:-1])}, {connector} {items[-1]}"
 
 
+MAX_STRING = _Environment.output_stream_limit  # no string a template makes may be longer
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else str(value)
+
+
+def _join_size(value: Any, separator: Any = " ", *_: Any, **__: Any) -> int:
+    items = value if isinstance(value, (list, tuple)) else [value]
+    return sum(len(_text(item)) for item in items) + len(_text(separator)) * max(len(items) - 1, 0)
+
+
+def _replace_size(value: Any, seq: Any = "", sub: Any = "", *_: Any, **__: Any) -> int:
+    text, old, new = _text(value), _text(seq), _text(sub)
+    count = text.count(old) if old else len(text) + 1
+    return len(text) + count * (len(new) - len(old))
+
+
+def _concat_size(value: Any, other: Any = "", *_: Any, **__: Any) -> int:
+    return len(_text(value)) + len(_text(other))
+
+
+# How long the string each filter would make is, told from its arguments before it is made:
+# `replace` and `join` can turn a short template into gigabytes in one expression, before the
+# namespace or output limits see anything.
+_RESULT_SIZE: dict[str, Callable[..., int]] = {
+    "append": _concat_size,
+    "prepend": _concat_size,
+    "replace": _replace_size,
+    "replace_first": _concat_size,
+    "replace_last": _concat_size,
+    "join": _join_size,
+}
+
+
+def _bounded(
+    name: str, function: Callable[..., Any], size: Callable[..., int]
+) -> Callable[..., Any]:
+    @functools.wraps(function)
+    def bounded(*args: Any, **kwargs: Any) -> Any:
+        if size(*args, **kwargs) > MAX_STRING:
+            raise liquid.exceptions.ResourceLimitError(
+                f"`{name}` would make a string of more than {MAX_STRING:,} characters", token=None
+            )
+        return function(*args, **kwargs)
+
+    return bounded
+
+
 @cache
 def _environment(url: str, baseurl: str) -> _Environment:
     env = _Environment(strict_filters=False, loader=_IncludeLoader())
     env.filters.update(_jekyll_filters(url, baseurl))
+    for name, size in _RESULT_SIZE.items():
+        env.filters[name] = _bounded(name, env.filters[name], size)
     return env
 
 

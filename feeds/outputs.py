@@ -40,7 +40,7 @@ from feedsmith.model import (
 )
 from feedsmith.parallel import MIN_ITEMS, pmap
 from feedsmith.render import entry_fragments, etag_of, link_tag, render, render_opml
-from feedsmith.site import Progress, Site, quiet
+from feedsmith.site import Progress, Site, quiet, without_posts
 from feedsmith.write import target
 
 Kind = tuple[Format, bool]  # how feeds show an entry: their format, and excerpts only or not
@@ -451,14 +451,38 @@ def _entry_one(config: Config, globals_: Globals, post: Post) -> Entry:
     try:
         return make_entry(post, config, globals_)
     except PostError as exc:
-        # The file changed or vanished after it was indexed: a stand-in, never cached.
-        return Entry(
-            content="",
-            summary=post.summary or "",
-            title=post.title or post.slug,
-            complete=False,
-            problems=(Problem(exc.path, exc.reason, "error"),),
-        )
+        # The file changed or vanished after it was indexed.
+        return _failed(post, Problem(exc.path, exc.reason, "error"))
+    except Exception as exc:  # one post, whatever breaks in it, costs only itself
+        return _failed(post, Problem(post.rel, failure_reason(exc), "error"))
+
+
+def failure_reason(exc: BaseException) -> str:
+    """What a user reads when rendering a post raised: the exception's class and first line."""
+    text = str(exc).strip()
+    first = text.splitlines()[0][:200] if text else ""
+    return f"cannot be rendered ({type(exc).__name__}{': ' + first if first else ''})"
+
+
+def _failed(post: Post, problem: Problem) -> Entry:
+    """A stand-in for a post whose body could not be rendered: never cached, and `build`
+    leaves the post out (see `failed_posts`)."""
+    return Entry(
+        content="",
+        summary=post.summary or "",
+        title=post.title or post.slug,
+        complete=False,
+        problems=(problem,),
+    )
+
+
+def failed_posts(made: Iterable[tuple[int, Entry]], site: Site) -> dict[str, Problem]:
+    """The posts among `made` (index, entry) whose entry is a stand-in, by relative path."""
+    return {
+        site.index.posts[i].rel: entry.problems[0]
+        for i, entry in made
+        if not entry.complete and entry.problems
+    }
 
 
 def _entry_batch(context: tuple[Config, Globals, bool], batch: Batch) -> list[Made]:
@@ -516,12 +540,13 @@ def prepare(
     jobs: int | None = 1,
     progress: Progress = quiet,
     alongside: Callable[[], None] | None = None,
-) -> None:
+) -> dict[str, Problem]:
     """Render ahead, on every core when there are many, what the files in `paths` need and
     the caches lack: each post once, however many feeds show it, serialised for each kind of
     feed that shows it. (`render_file` would render the same one file at a time.)
 
     `alongside`: work for this process while the workers render (see parallel.pmap).
+    Returns the posts that could not be rendered, by relative path, with the reason.
     """
     specs = [site.routes[path] for path in paths if path in site.routes]
     keys = {spec.path: _feed_key(site, spec) for spec in specs}
@@ -556,11 +581,14 @@ def prepare(
         chunk=1,
         alongside=alongside,
     )
+    rendered: list[tuple[int, Entry]] = []
     for i, (entry, serialised, blob) in zip(
         todo, (one for run in made for one in run), strict=True
     ):
         _keep(site, i, entry, serialised, encoded=blob, caches=caches)
+        rendered.append((i, entry))
     _serialise_cached(site, cached, kinds, caches, jobs)
+    return failed_posts(rendered, site)
 
 
 def _serialise_cached(
@@ -606,15 +634,27 @@ def render_outputs(
     jobs: int | None = 1,
     progress: Progress = quiet,
     alongside: Callable[[], None] | None = None,
-) -> tuple[dict[str, RenderedFile], list[Problem]]:
-    """Every output file of the site, in memory, and what rendering them had to say."""
+) -> tuple[Site, dict[str, RenderedFile], list[Problem]]:
+    """Every output file of the site, in memory, and what rendering them had to say; and
+    the site they were rendered from.
+
+    A post whose body cannot be rendered is left out of every feed, as a post that cannot be
+    read is: the site is laid out again without it (posts after it move up into the feeds).
+    """
+    failed = prepare(
+        site, output_paths(site), caches, jobs=jobs, progress=progress, alongside=alongside
+    )
+    skipped: dict[str, Problem] = {}
+    while failed:
+        skipped.update(failed)
+        site = without_posts(site, frozenset(skipped))
+        failed = prepare(site, output_paths(site), caches, jobs=jobs)
     paths = output_paths(site)
-    prepare(site, paths, caches, jobs=jobs, progress=progress, alongside=alongside)
     files: dict[str, RenderedFile] = {}
-    problems: set[Problem] = set()
+    problems: set[Problem] = set(skipped.values())
     for path in paths:
         made = render_file(site, path, caches)
         assert made is not None  # every output path names a file
         files[path] = made
         problems.update(made.problems)
-    return files, sorted(problems, key=lambda p: (p.where, p.reason, p.severity))
+    return site, files, sorted(problems, key=lambda p: (p.where, p.reason, p.severity))

@@ -12,7 +12,6 @@ import hashlib
 import os
 import re
 import sys
-import unicodedata
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass

@@ -73,7 +73,7 @@ def build(
                     save_states(cache, site.fingerprint, site.files, known)
                     states_saved = True
 
-            files, rendering = render_outputs(
+            site, files, rendering = render_outputs(
                 site, caches, jobs=jobs, progress=progress, alongside=save_states_once
             )
             if cache is not None:

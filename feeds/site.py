@@ -277,6 +277,22 @@ def _parents(path: str) -> list[str]:
     return ["/".join(parts[: n + 1]) for n in range(len(parts))]
 
 
+def without_posts(site: Site, rels: frozenset[str]) -> Site:
+    """The site laid out again without the posts of these relative paths (posts whose body
+    could not be rendered). Its problems and links stay those of the site as read."""
+    posts = [post for post in site.index.posts if post.rel not in rels]
+    index, _ = build_index(posts)
+    specs, _ = feed_specs(index, site.config)
+    return replace(
+        site,
+        index=index,
+        specs=specs,
+        entry_keys=tuple(_entry_key_of(post, site.files, site.fingerprint) for post in index.posts),
+        routes={spec.path: spec for spec in specs},
+        pages=page_routes(specs, site.config),
+    )
+
+
 _JEKYLL_CONTENT: dict[tuple[str, int, int], Mapping[str, tuple[str, str]]] = {}
 
 

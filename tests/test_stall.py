@@ -1,0 +1,100 @@
+"""One post can never stall, crash or empty a build: each case is built by the real CLI in a
+subprocess, with a timeout far above what the build needs (the old code took minutes or ran
+out of memory on these posts)."""
+
+from __future__ import annotations
+
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+import feedparser
+
+TIMEOUT = 60  # a guard against hangs, not a speed test
+MEMORY = 3 * 1024**3  # the build runs out of memory rather than taking the machine's
+
+
+def _limit_memory() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
+
+
+def _site(root: Path, hostile: dict[str, str], *, ordinary: int = 20) -> Path:
+    posts = root / "_posts"
+    posts.mkdir(parents=True)
+    (root / "_config.yml").write_text(
+        "title: T\nurl: https://stall.example\nfeedsmith:\n  posts_limit: 50\n", encoding="utf-8"
+    )
+    for n in range(ordinary):
+        (posts / f"2024-01-{n + 1:02d}-ok{n}.md").write_text(
+            f"---\ntitle: OK {n}\n---\nHello {n}.\n", encoding="utf-8"
+        )
+    for n, (name, body) in enumerate(hostile.items()):
+        (posts / f"2023-01-{n + 1:02d}-{name}").write_text(
+            f"---\ntitle: hostile {n}\n---\n{body}\n", encoding="utf-8"
+        )
+    return root
+
+
+def _build(site: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "feedsmith", "build", str(site), "-o", str(site / "out"), *extra],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,  # the report and its warnings, in the order printed
+        text=True,
+        timeout=TIMEOUT,
+        preexec_fn=_limit_memory,
+        check=False,
+    )
+
+
+def _titles(site: Path) -> set[str]:
+    return {e.title for e in feedparser.parse(str(site / "out" / "feed.xml")).entries}
+
+
+AMPLIFIERS = {
+    "chained-replace.md": '{{ "xxxxxxxxxx"' + ' | replace: "x", "xxxxxxxxxx"' * 10 + " }}",
+    "join.md": '{% assign s = "' + "y" * 90_000 + '" %}{{ (1..10000) | join: s }}',
+    "doubling.md": (
+        '{% assign a = "x" %}{% for i in (1..10000) %}{% assign a = a | append: a %}{% endfor %}'
+    ),
+    "prepend.md": '{% assign a = "' + "z" * 60_000 + '" %}{{ a | prepend: a | prepend: a }}',
+}
+
+
+def test_liquid_amplification_costs_only_its_post(tmp_path: Path) -> None:
+    """Liquid that grows a string exponentially is stopped before the string is made: the
+    build succeeds with every ordinary post, and says which filter it stopped."""
+    site = _site(tmp_path, AMPLIFIERS)
+    done = _build(site)
+    assert done.returncode == 0, done.stdout
+    assert "Traceback" not in done.stdout
+    assert "`replace` would make a string of more than 2,000,000 characters" in done.stdout
+    assert "chained-replace.md" in done.stdout
+    assert {f"OK {n}" for n in range(20)} <= _titles(site)
+
+
+def test_liquid_amplification_fails_strict(tmp_path: Path) -> None:
+    """Under --strict the same site exits 1, still without a traceback."""
+    site = _site(tmp_path, AMPLIFIERS)
+    done = _build(site, "--strict")
+    assert done.returncode == 1
+    assert "Traceback" not in done.stdout
+
+
+def test_unclosed_tags_are_read_in_linear_time(tmp_path: Path) -> None:
+    """Hundreds of thousands of unclosed `<a `, `<p ` and `<!--` (each once scanned to the
+    end of the post by the nesting guard and the text maker) build like any post."""
+    bodies = {
+        "unclosed-a.html": "<a " * 200_000,
+        "unclosed-p.html": "x<p " * 150_000,
+        "unclosed-comment.html": "y<!--" * 150_000,
+        "unclosed-escaped.html": "z&lt;b " * 150_000,
+    }
+    site = _site(tmp_path, bodies, ordinary=3)
+    done = _build(site)
+    assert done.returncode == 0, done.stdout
+    assert "Traceback" not in done.stdout
+    titles = _titles(site)
+    assert {"OK 0", "OK 1", "OK 2"} <= titles
+    assert {f"hostile {n}" for n in range(len(bodies))} <= titles
