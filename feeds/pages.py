@@ -27,7 +27,7 @@ from feedsmith.site import feed_sets, preview_path
 INDEX = ""  # `serve` also answers the list of feeds at `/`
 HTML = "text/html; charset=utf-8"
 FORMAT_NAMES: Mapping[Format, str] = {"atom": "Atom", "rss": "RSS", "json": "JSON Feed"}
-_STYLE = """
+STYLE = """
 body{font:16px/1.5 system-ui,-apple-system,"PingFang SC","Microsoft YaHei",sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem;color:#222;overflow-wrap:anywhere}
 h1{font-size:1.6rem}h2{font-size:1.2rem;margin-top:2rem}ul.feeds{list-style:none;padding:0}
 ul.feeds>li{padding:.6rem 0;border-bottom:1px solid #eee}.name{font-weight:600}
@@ -39,7 +39,7 @@ article{margin:1.5rem 0;padding-bottom:1rem;border-bottom:1px solid #eee}
 .warn{background:#fff4d6;border:1px solid #e0b84c;padding:.6rem .8rem}
 """
 # Copy buttons: hidden until this runs, so a page without script shows no dead button.
-_SCRIPT = """
+SCRIPT = """
 for (const button of document.querySelectorAll("button[data-copy]")) {
   button.hidden = false;
   button.addEventListener("click", async () => {
@@ -68,7 +68,7 @@ def _hash(source: str) -> str:
 # The policy a page carries in a <meta> (a static host sends no headers of its own); `serve`
 # also sends it as a header, with frame-ancestors, which only a header can say.
 _POLICY = (
-    f"default-src 'none'; style-src {_hash(_STYLE)}; script-src {_hash(_SCRIPT)}; "
+    f"default-src 'none'; style-src {_hash(STYLE)}; script-src {_hash(SCRIPT)}; "
     "base-uri 'none'; form-action 'none'"
 )
 CSP = _POLICY + "; frame-ancestors 'none'"
@@ -85,8 +85,8 @@ def _page(title: str, lang: str | None, head: str, body: str) -> bytes:
         f'<!DOCTYPE html>\n<html{language}><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f'<meta http-equiv="Content-Security-Policy" content="{_POLICY}">'
-        f"<title>{escape(title)}</title><style>{_STYLE}</style>{head}</head>"
-        f"<body>{body}<script>{_SCRIPT}</script></body></html>\n"
+        f"<title>{escape(title)}</title><style>{STYLE}</style>{head}</head>"
+        f"<body>{body}<script>{SCRIPT}</script></body></html>\n"
     ).encode()
 
 

@@ -115,13 +115,19 @@ def _atomic_write(path: Path, body: bytes, root: Path | None = None) -> None:
     Below `root` (the output or state folder) no folder on the way is followed through a
     symlink; without it, `path`'s folder is the one the user named.
     """
-    parts: tuple[str, ...] = ()
     if root is None:
         path.parent.mkdir(parents=True, exist_ok=True)
         root = path.parent
-    else:
-        parts = path.parent.relative_to(root).parts
-    folder = _open_folder(root, parts, create=True)
+    _commit(path, _stage(path, body, root), root)
+
+
+def _folder_parts(path: Path, root: Path) -> tuple[str, ...]:
+    return path.parent.relative_to(root).parts
+
+
+def _stage(path: Path, body: bytes, root: Path) -> str:
+    """`body` written to a new temporary name beside `path` (returned), not yet in place."""
+    folder = _open_folder(root, _folder_parts(path, root), create=True)
     try:
         # O_EXCL with a name of our own: created readable by the web server (0644, not
         # mkstemp's 0600), never following a symlink someone placed there; a name already
@@ -138,6 +144,20 @@ def _atomic_write(path: Path, body: bytes, root: Path | None = None) -> None:
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(body)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp, dir_fd=folder)
+            raise
+        return tmp
+    finally:
+        os.close(folder)
+
+
+def _commit(path: Path, tmp: str, root: Path) -> None:
+    """The temporary file `tmp` renamed into place as `path` (or removed, when that fails)."""
+    folder = _open_folder(root, _folder_parts(path, root), create=False)
+    try:
+        try:
             os.replace(tmp, path.name, src_dir_fd=folder, dst_dir_fd=folder)
         except BaseException:
             with contextlib.suppress(OSError):
@@ -145,6 +165,15 @@ def _atomic_write(path: Path, body: bytes, root: Path | None = None) -> None:
             raise
     finally:
         os.close(folder)
+
+
+def _discard(path: Path, tmp: str, root: Path) -> None:
+    with contextlib.suppress(OSError):
+        folder = _open_folder(root, _folder_parts(path, root), create=False)
+        try:
+            os.unlink(tmp, dir_fd=folder)
+        finally:
+            os.close(folder)
 
 
 def _remove(root: Path, path: Path) -> bool:
@@ -183,6 +212,34 @@ def _prune_empty(root: Path, path: Path) -> None:
         finally:
             os.close(folder)
         parts = parts[:-1]
+
+
+def _write_all(bodies: Mapping[Path, bytes], root: Path) -> None:
+    """Every file written beside its place first, then all renamed into place: a full disk
+    or any other failure while writing leaves every published file as it was, not some new
+    and some old (renaming needs no space)."""
+
+    def stage(path: Path) -> str | OSError:
+        try:
+            return _stage(path, bodies[path], root)
+        except OSError as exc:
+            return exc
+
+    # A second thread writes while the first waits on a slow disk (see WRITERS).
+    with ThreadPoolExecutor(max_workers=WRITERS) as pool:
+        staged = dict(zip(bodies, pool.map(stage, bodies), strict=True))
+    failed = [(path, exc) for path, exc in staged.items() if isinstance(exc, OSError)]
+    if failed:
+        for path, tmp in staged.items():
+            if isinstance(tmp, str):
+                _discard(path, tmp, root)
+        path, exc = failed[0]
+        raise OutputError(path, f"cannot write it: {os_reason(exc)}") from exc
+    for path, tmp in staged.items():
+        try:
+            _commit(path, str(tmp), root)
+        except OSError as exc:
+            raise OutputError(path, f"cannot write it: {os_reason(exc)}") from exc
 
 
 def _write(path: Path, body: bytes, root: Path | None = None) -> None:
@@ -266,11 +323,8 @@ def write_files(
     unchanged: list[str] = []
     for rel, path in targets.items():
         (unchanged if rel in same or _same(path, files[rel]) else written).append(rel)
-    # A second thread writes while the first waits on a slow disk (see WRITERS).
     root = out.resolve()
-    with ThreadPoolExecutor(max_workers=WRITERS) as pool:
-        for _ in pool.map(lambda rel: _write(targets[rel], files[rel], root), written):
-            pass
+    _write_all({targets[rel]: files[rel] for rel in written}, root)
     removed: list[str] = []
     for rel in sorted(set(previous) - set(files)):
         try:

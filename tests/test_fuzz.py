@@ -33,6 +33,8 @@ import yaml
 from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning
 from feedsmith.config import load_config
 from feedsmith.model import BuildReport, Problem
+from feedsmith.pages import SCRIPT as PAGE_SCRIPT
+from feedsmith.pages import STYLE as PAGE_STYLE
 from feedsmith.pipeline import build
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -427,6 +429,8 @@ def test_every_written_file_is_well_formed(site: list[PostFile]) -> None:
             data = (out / rel).read_bytes()
             if rel.endswith(".json"):
                 strict_json(data)
+            elif rel.endswith(".html"):  # a page for people: HTML, whole
+                assert data.startswith(b"<!DOCTYPE html>") and data.endswith(b"</html>\n"), rel
             else:
                 strict_xml(data)
 
@@ -447,7 +451,16 @@ def scheme_text(url: str) -> str:
 
 
 def entry_html(rel: str, data: bytes) -> Iterator[str]:
-    """The HTML of every entry: Atom content/summary, RSS content:encoded/description, JSON."""
+    """The HTML of every entry: Atom content/summary, RSS content:encoded/description, JSON;
+    and a page for people whole, less its own style and script (the copy buttons')."""
+    if rel.endswith(".html"):
+        page = data.decode("utf-8")
+        own = (f"<script>{PAGE_SCRIPT}</script>", f"<style>{PAGE_STYLE}</style>")
+        for part in own:
+            assert page.count(part[:6]) == 1 and page.count(part) == 1, rel
+            page = page.replace(part, "")
+        yield page
+        return
     if rel.endswith(".json"):
         for item in strict_json(data).get("items", []):
             yield item.get("content_html", "")
@@ -544,6 +557,7 @@ def test_feed_links_are_never_script_urls(site: list[PostFile]) -> None:
         found = [
             (rel, url)
             for rel in report.written
+            if not rel.endswith(".html")  # a page's links are checked with its HTML
             for url in links(rel, (out / rel).read_bytes())
             if scheme_text(url).startswith(SCRIPT_SCHEMES)
         ]

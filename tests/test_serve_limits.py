@@ -9,6 +9,7 @@ import contextlib
 import errno
 import json
 import logging
+import posixpath
 import selectors
 import socket
 import subprocess
@@ -359,7 +360,8 @@ def test_memory_held_stays_under_the_bound_and_evicted_files_come_back_identical
     with serving(large_site, "--no-reload", "--cache-memory", "1MB") as base:
         opml = etree.fromstring(fetch(f"{base}/feeds.opml")[2])
         feeds = [urlsplit(url).path for url in opml.xpath("//outline/@xmlUrl")]
-        paths = [*feeds, *(f"/preview{path}" for path in feeds), "/feeds.opml", "/"]
+        shown = [posixpath.splitext(path)[0] + ".html" for path in feeds]
+        paths = [*feeds, *shown, "/feeds.opml", "/feeds.html", "/"]
         rounds: list[dict[tuple[str, str], tuple[str, bytes]]] = []
         held = []
         for _ in range(2):
