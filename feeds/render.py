@@ -32,6 +32,7 @@ from feedgen.feed import FeedGenerator
 from feedsmith import permalink
 from feedsmith.config import Config
 from feedsmith.model import MEDIA_TYPES, Author, Entry, FeedSpec, Format, Index, Post
+from feedsmith.site import feed_sets
 from feedsmith.text import plain_text, xml_safe
 from feedsmith.version import __version__
 from lxml import etree
@@ -653,22 +654,21 @@ def _raw(markup: str) -> str:
 def render_links_include(specs: Sequence[FeedSpec]) -> str:
     """A Jekyll include (`{% include feedsmith-links.html %}` in the `<head>`): the site feeds
     always, and a category's or tag's feeds on its own page (`page.category` / `page.tag`)."""
-    feeds = [spec for spec in specs if not spec.archive and spec.collection is None]
+    # Each feed's formats in one pass: a name by name scan of every feed would be quadratic
+    # (a site of 20,000 tags has 60,000 feeds).
+    sets = [formats for formats in feed_sets(specs) if formats[0].collection is None]
     out = [
         "{%- comment -%} Feed autodiscovery, written by feedsmith: do not edit. {%- endcomment -%}"
     ]
-    out.append(_raw("\n".join(link_tag(spec) for spec in feeds if spec.kind == "site")))
+    site = [spec for formats in sets if formats[0].kind == "site" for spec in formats]
+    out.append(_raw("\n".join(link_tag(spec) for spec in site)))
     for kind, variable in (("category", "page.category"), ("tag", "page.tag")):
-        names = list(
-            dict.fromkeys(
-                spec.name for spec in feeds if spec.kind == kind and spec.name is not None
-            )
-        )
         cases = []
-        for name in names:
-            tags = "\n".join(
-                link_tag(spec) for spec in feeds if spec.kind == kind and spec.name == name
-            )
+        for formats in sets:
+            name = formats[0].name
+            if formats[0].kind != kind or name is None:
+                continue
+            tags = "\n".join(link_tag(spec) for spec in formats)
             # Compared URL-encoded: Liquid strings have no escapes, and a name may hold quotes,
             # `%}` or `{{`; `url_encode` (Ruby's CGI.escape) is Python's quote_plus.
             cases.append(f'{{%- when "{quote_plus(name)}" %}}\n{_raw(tags)}')
