@@ -21,7 +21,7 @@ from feedsmith.cache import LRU, Part
 from feedsmith.config import CONFIG_FILES, Config, reload_config
 from feedsmith.config import load_config as _load_config
 from feedsmith.discover import may_change_site
-from feedsmith.errors import ConfigError, FeedsError, OutputError, PostError
+from feedsmith.errors import ConfigError, EmptySourceError, FeedsError, OutputError, PostError
 from feedsmith.model import BuildReport, Difference, Problem, RenderedFile
 from feedsmith.outputs import (
     Caches,
@@ -51,6 +51,7 @@ __all__ = [
     "Config",
     "ConfigError",
     "Difference",
+    "EmptySourceError",
     "FeedsError",
     "OutputError",
     "Part",
@@ -105,12 +106,14 @@ def build(
     check: bool = False,
     cache: bool = True,
     jobs: int | None = None,
+    allow_empty: bool = False,
     **settings: Any,
 ) -> BuildReport:
     """Write every feed of `source` into `output`, as `feedsmith build` does; `settings`
     override the configuration (`url="https://example.org"`, `posts_limit=50`…).
 
-    With `check`, nothing is written: the report lists what differs (`check_failed`).
+    With `check`, nothing is written: the report lists what differs (`check_failed`). A
+    source without posts raises EmptySourceError, unless `allow_empty`.
     """
     if isinstance(source, Config):
         if config_file is not None or settings:
@@ -118,7 +121,7 @@ def build(
         config = source
     else:
         config = load_config(source, config_file=config_file, output=output, overrides=settings)
-    return _build(config, check=check, use_cache=cache, jobs=jobs)
+    return _build(config, check=check, use_cache=cache, jobs=jobs, allow_empty=allow_empty)
 
 
 def create_app(config: Config, *, reload: bool = False) -> Starlette:

@@ -1,7 +1,8 @@
 """The `feedsmith` command: parse options, build a Config, call one library function, report.
 
-Exit codes: 0 success (warnings allowed), 1 problems under `--strict`, a failed `--check` or a
-failed build, 2 usage or configuration errors.
+Exit codes (the README's table, which tests/test_exit_codes.py holds to them): 0 success
+(warnings allowed), 1 problems under `--strict`, a failed `--check`, a failed build or a server
+that cannot listen, 2 usage, configuration errors or a source without posts, 130 interrupted.
 """
 
 from __future__ import annotations
@@ -19,7 +20,14 @@ from typing import Any, TextIO
 import yaml
 from feedsmith.cache import Cache
 from feedsmith.config import DEFAULT_OUTPUT, DEFAULT_SOURCE, Config, load_config
-from feedsmith.errors import ConfigError, FeedsError, message, os_reason, printable
+from feedsmith.errors import (
+    ConfigError,
+    EmptySourceError,
+    FeedsError,
+    message,
+    os_reason,
+    printable,
+)
 from feedsmith.model import BuildReport
 from feedsmith.outputs import links_data
 from feedsmith.pipeline import build
@@ -134,6 +142,11 @@ def _parser() -> argparse.ArgumentParser:
         "--strict",
         action="store_true",
         help="exit 1 when any post is skipped or any warning is given (notices do not count)",
+    )
+    b.add_argument(
+        "--allow-empty",
+        action="store_true",
+        help="write feeds without entries when SOURCE holds no posts (otherwise that is an error, exit 2)",
     )
     b.add_argument(
         "--ping", action="store_true", help="tell the configured WebSub hubs which feeds changed"
@@ -280,6 +293,11 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     return overrides
 
 
+def _count(n: int, thing: str) -> str:
+    """`1 warning`, `2 warnings`: a count as a sentence says it."""
+    return f"{n} {thing if n == 1 else thing + 's'}"
+
+
 def _held_back(report: BuildReport) -> str:
     if not report.held_back:
         return ""
@@ -306,8 +324,8 @@ def _report(
         return
     out.write(
         f"posts: {report.posts_read} read, {report.posts_published} published{_held_back(report)}, "
-        f"{len(report.errors)} skipped, {len(report.warnings)} warning(s)"
-        + (f", {len(report.notices)} notice(s)" if report.notices else "")
+        f"{len(report.errors)} skipped, {_count(len(report.warnings), 'warning')}"
+        + (f", {_count(len(report.notices), 'notice')}" if report.notices else "")
         + "\n"
     )
     if args.check:
@@ -343,6 +361,7 @@ def _build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             jobs=args.jobs,
             use_cache=not args.no_cache,
             links_include=args.links_include,
+            allow_empty=args.allow_empty,
         )
     finally:
         progress.clear()
@@ -374,7 +393,8 @@ def _ping(
         err.write(message(problem.where, problem.reason, "warning") + "\n")
     if not quiet:
         out.write(
-            f"ping: {len(urls)} changed feed(s) sent to {len(hubs)} hub(s), {len(failures)} failed\n"
+            f"ping: {_count(len(urls), 'changed feed')} sent to {_count(len(hubs), 'hub')}, "
+            f"{len(failures)} failed\n"
         )
 
 
@@ -401,7 +421,7 @@ def _init(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from feedsmith.jekyll import init  # noqa: PLC0415 - only for `init`
 
     def first_build(site: Path) -> str:
-        report = build(load_config(site))
+        report = build(load_config(site), allow_empty=True)  # a new site may have no posts yet
         return f"built the feeds into the site: {len(report.written)} written, {len(report.unchanged)} unchanged"
 
     for step in init(args.site, mode=args.mode, dry_run=args.dry_run, build=first_build):
@@ -499,8 +519,9 @@ def main(
             args.command, _build
         )
         return command(args, out, err)
-    except ConfigError as exc:
-        err.write(f"feedsmith: configuration error: {exc}\n")
+    except (ConfigError, EmptySourceError) as exc:  # nothing started: asked for the wrong thing
+        kind = "configuration error: " if isinstance(exc, ConfigError) else ""
+        err.write(f"feedsmith: {kind}{exc}\n")
         return EXIT_USAGE
     except FeedsError as exc:
         err.write(f"feedsmith: {exc}\n")

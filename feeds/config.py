@@ -475,8 +475,11 @@ def _clean(key: str, value: Any) -> CleanRules:
             builtin = _str_list(f"{key}.builtin", raw)
             unknown = [r for r in builtin if r not in BUILTIN_RULES]
             if unknown:
+                listed = ", ".join(repr(rule) for rule in unknown)
                 raise ConfigError(
-                    f"{key}.builtin", f"unknown rule(s) {unknown}; known: {list(BUILTIN_RULES)}"
+                    f"{key}.builtin",
+                    f"unknown {'rule' if len(unknown) == 1 else 'rules'} {listed}; known: "
+                    + ", ".join(BUILTIN_RULES),
                 )
     patterns = _str_list(f"{key}.drop_paragraphs", value.get("drop_paragraphs"))
     for pattern in patterns:

@@ -85,3 +85,21 @@ class SourceError(FeedsError):
             f"{'these' if len(failures) > 1 else 'it'} would lose entries. "
             f"Make {'them' if len(failures) > 1 else 'it'} readable and build again"
         )
+
+
+class EmptySourceError(FeedsError):
+    """No post file was found: feeds written now would be empty, which is almost always a
+    wrong SOURCE (or a Jekyll site without `_posts/`), not what was meant."""
+
+    def __init__(self, source: Path | str, *, jekyll: bool) -> None:
+        self.source = str(Path(source) / "_posts") if jekyll else str(source)
+        kinds = ".md, .markdown, .html or .htm files"
+        looked = f"the Jekyll site has no {kinds} in _posts/" if jekyll else f"no {kinds} in it"
+        super().__init__(
+            message(
+                self.source,
+                f"no posts found ({looked}). Nothing was written. Give the folder of posts "
+                "(or the Jekyll site root) as SOURCE, or pass --allow-empty to write feeds "
+                "without entries",
+            )
+        )

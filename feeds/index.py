@@ -6,6 +6,7 @@ once; `build` writes it and `serve` routes it, so both publish exactly the same 
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
@@ -237,12 +238,43 @@ def _feed_title(feed: _Feed, config: Config) -> str:
     return smartify(title) if config.smart_titles else title
 
 
+def _named_in_settings(config: Config) -> list[tuple[str, str, str]]:
+    """(setting, kind, name) for every category and tag name the settings give."""
+    named: list[tuple[str, str, str]] = []
+    for key, kind, group in (
+        ("categories", "category", config.categories),
+        ("tags", "tag", config.tags),
+    ):
+        named += [(f"{key}.only", kind, name) for name in group.only or ()]
+        named += [(f"{key}.except", kind, name) for name in group.exclude]
+        named += [(f"feeds.{key}", kind, name) for name in config.feeds.get(key, {})]
+    return named
+
+
+def unknown_names(index: Index, config: Config) -> list[Problem]:
+    """A warning for each category or tag a setting names that no published post has (a typo,
+    or a name changed in the posts), with the closest name that does exist."""
+    problems: list[Problem] = []
+    known = {"category": index.categories, "tag": index.tags}
+    for setting, kind, name in _named_in_settings(config):
+        if name in known[kind]:
+            continue
+        folded = [other for other in known[kind] if other.casefold() == name.casefold()]
+        close = folded or difflib.get_close_matches(name, list(known[kind]), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        problems.append(
+            Problem(setting, f"no published post has the {kind} {name!r}{hint}", "warning")
+        )
+    return problems
+
+
 def feed_specs(index: Index, config: Config) -> tuple[tuple[FeedSpec, ...], list[Problem]]:
     """Every feed the site publishes, in a stable order: site, categories, tags; each format.
 
     With `archive_size`, each Atom and RSS feed is followed by its archive documents.
     """
     feeds, problems = _feeds(index, config)
+    problems += unknown_names(index, config)
     hubs = tuple(("hub", hub) for hub in config.hub)
     specs: list[FeedSpec] = []
     for feed in feeds:

@@ -77,7 +77,8 @@ module Feedsmith
     FileUtils.mkdir_p(Feedsmith.state(site))
     content = File.join(Feedsmith.state(site), "jekyll-content.json")
     File.write(content, JSON.generate(Feedsmith.rendered || {}))
-    args = ["build", site.source, "-o", site.dest, "--jekyll-content", content, "--quiet"]
+    # --allow-empty: a site without posts yet gets feeds without entries, as jekyll-feed gives it
+    args = ["build", site.source, "-o", site.dest, "--jekyll-content", content, "--quiet", "--allow-empty"]
     args << "--future" if site.config["future"]
     args << "--drafts" if site.config["show_drafts"]
     out, err, status = Feedsmith.run(site, *args)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from feedsmith.cache import Cache
 from feedsmith.config import Config
+from feedsmith.errors import EmptySourceError
 from feedsmith.model import BuildReport
 from feedsmith.outputs import Caches, preload_renderer, render_outputs
 from feedsmith.render import render_links_include
@@ -42,8 +43,12 @@ def build(
     jobs: int | None = None,
     use_cache: bool = True,
     links_include: Path | None = None,
+    allow_empty: bool = False,
 ) -> BuildReport:
-    """Build every feed of `config.source` into `config.output` (or, with `check`, compare)."""
+    """Build every feed of `config.source` into `config.output` (or, with `check`, compare).
+
+    A source without a single post file raises EmptySourceError unless `allow_empty`.
+    """
     started = time.perf_counter()
     state = state_folder(config)
     # --check writes nothing at all: no lock file, no cache, no output folder.
@@ -64,6 +69,8 @@ def build(
                 alongside=preload_renderer,
                 skip=never_posts(config, read_manifest(state, config.output)),
             )
+            if not site.files and not allow_empty:
+                raise EmptySourceError(config.source, jekyll=config.jekyll)
             caches = Caches.over(cache, config.output) if cache is not None else Caches()
             states_saved = False
 

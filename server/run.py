@@ -6,14 +6,16 @@ travel as environment variables; this module is the only one that knows their na
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from feedsmith import Config
+from feedsmith import Config, FeedsError
 from feedsmith.server.access import AccessLog, LogFormat, log_config
 from feedsmith.server.limits import HeaderTimeoutH11
 from starlette.types import ASGIApp
@@ -39,9 +41,49 @@ class ServeOptions:
     forwarded_allow_ips: str = "127.0.0.1"
 
 
+class ListenError(FeedsError):
+    """The address `serve` was given cannot be listened on (in use, not this machine's)."""
+
+    def __init__(self, host: str, port: int, reason: str) -> None:
+        super().__init__(f"cannot listen on {host}:{port}: {reason}")
+
+
+def check_address(host: str, port: int) -> None:
+    """Bind the address once, as uvicorn will, so that a port in use is one clear line before
+    any worker starts (uvicorn would log a traceback-like error and exit 3)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise ListenError(host, port, f"{host!r} is not a known address ({exc.strerror})") from exc
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                reason = "the port is in use (another server?): stop it or pass another --port"
+            elif exc.errno == errno.EADDRNOTAVAIL:
+                reason = "the address is not one of this machine's: pass another --host"
+            elif exc.errno == errno.EACCES:
+                reason = "permission denied (ports below 1024 need privileges): pass --port 8000"
+            else:
+                reason = exc.strerror or str(exc)
+            raise ListenError(host, port, reason) from exc
+
+
 def run(config: Config, options: ServeOptions) -> None:
     """Serve until interrupted (uvicorn handles SIGINT and SIGTERM). One worker serves an app
     made from `config` here; several each make their own from what `options` hand over."""
+    check_address(options.host, options.port)
+    try:
+        _run(config, options)
+    except SystemExit as exc:  # uvicorn exits 3 when it cannot start, having said why
+        if exc.code not in (None, 0):
+            raise ListenError(options.host, options.port, "the server did not start") from exc
+
+
+def _run(config: Config, options: ServeOptions) -> None:
     import uvicorn  # noqa: PLC0415 - the server is the outermost layer, loaded only to serve
 
     common: dict[str, Any] = {

@@ -216,7 +216,13 @@ def ping_in_background(hubs: tuple[str, ...], urls: list[str]) -> None:
     def run() -> None:
         for problem in notify_hubs(hubs, urls):
             log.warning("WebSub: %s", problem)
-        log.info("WebSub: %d changed feed(s) sent to %d hub(s)", len(urls), len(hubs))
+        log.info(
+            "WebSub: %d changed %s sent to %d %s",
+            len(urls),
+            "feed" if len(urls) == 1 else "feeds",
+            len(hubs),
+            "hub" if len(hubs) == 1 else "hubs",
+        )
 
     threading.Thread(target=run, name="websub-ping", daemon=True).start()
 

@@ -416,3 +416,30 @@ def test_a_plain_source_built_into_itself_reads_only_its_posts(tmp_path: Path) -
         assert "15 read, 12 published" in result.stdout
     assert "0 written" in result.stdout
     assert (source / "feed.xml").is_file()
+
+
+def test_settings_naming_a_missing_tag_or_category_warn_with_the_closest_name(
+    tmp_path: Path,
+) -> None:
+    """`tags.only`, `categories.except` and `feeds.tags` naming what no published post has:
+    a warning each, with the closest existing name (by case first); names that exist are
+    silent; `--strict` fails on them."""
+    source = tmp_path / "posts"
+    write_post(source, "2024-01-02-a.md", "title: A\ntags: [python, 商汤科技]\ncategories: Markets")
+    (source / "feedsmith.toml").write_text(
+        'url = "https://example.org"\n'
+        '[tags]\nonly = ["pyhton", "商汤科技", "zzz-nothing-like-it"]\n'
+        '[categories]\nexcept = ["markets"]\n'
+        '[feeds.tags."商汤"]\nposts_limit = 5\n'
+    )
+    result = feedsmith("build", source, "-o", tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    warnings = sorted(line for line in result.stderr.splitlines() if ": warning: " in line)
+    assert warnings == [
+        "categories.except: warning: no published post has the category 'markets'; did you mean 'Markets'?",
+        "feeds.tags: warning: no published post has the tag '商汤'; did you mean '商汤科技'?",
+        "tags.only: warning: no published post has the tag 'pyhton'; did you mean 'python'?",
+        "tags.only: warning: no published post has the tag 'zzz-nothing-like-it'",
+    ]
+    assert "3 warnings" not in result.stdout and "4 warnings" in result.stdout
+    assert feedsmith("build", source, "-o", tmp_path / "out", "--strict").returncode == 1

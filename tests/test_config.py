@@ -430,7 +430,7 @@ def test_errors_inside_jekyll_feed_section_name_the_feed_key(
         pytest.param(
             {"clean": {"builtin": ["hidden", "adverts"]}},
             "clean.builtin",
-            "unknown rule(s) ['adverts']",
+            "unknown rule 'adverts'; known: comments, hidden",
             id="clean-builtin",
         ),
     ],
