@@ -54,6 +54,7 @@ BUILTIN_RULES: tuple[str, ...] = (
 )
 
 CONFIG_FILES = ("_config.yml", "feedsmith.toml")
+BUILTIN_STYLESHEET = "feeds.xsl"  # what `stylesheet: builtin` writes into the output folder
 # What Jekyll 4 always excludes, whatever `exclude:` says (Jekyll::Configuration::DEFAULTS).
 JEKYLL_EXCLUDES = (
     ".sass-cache", ".jekyll-cache", "gemfiles", "Gemfile", "Gemfile.lock", "node_modules",
@@ -170,7 +171,10 @@ class Config:
     # Jekyll's own HTML of each post's body (written by the Jekyll plugin `feedsmith init`
     # installs): entries take it instead of rendering the body again.
     jekyll_content: Path | None = field(default=None, compare=False)
-    # jekyll-feed's `feed.xslt.xml` at the site root: its URL, named in every Atom feed.
+    # `builtin` (BUILTIN_STYLESHEET, written with the feeds) or the path of the site's own XSLT.
+    stylesheet: str | None = None
+    # jekyll-feed's `feed.xslt.xml` at the site root: its URL, named in every Atom feed
+    # (unless `stylesheet` names another).
     xslt: str | None = None
     # Jekyll's front matter defaults, and the `excerpt_separator` that ends a post's excerpt.
     front_defaults: tuple[FrontDefault, ...] = ()
@@ -400,6 +404,12 @@ def _feed_path(key: str, value: Any) -> str:
 
 def _opt_feed_path(key: str, value: Any) -> str | None:
     return None if value in (None, False, "") else _feed_path(key, value)
+
+
+def _stylesheet(key: str, value: Any) -> str | None:
+    if value in (None, False, "", "none"):
+        return None
+    return "builtin" if value == "builtin" else _feed_path(key, value)
 
 
 def _folder(key: str, value: Any) -> str:
@@ -725,6 +735,11 @@ SETTINGS: tuple[Setting, ...] = (
         "preview_pages",
         _bool,
         "Write a page for people beside each feed (`feed.html` beside `feed.xml`): what it holds and its addresses (default true).",
+    ),
+    Setting(
+        "stylesheet",
+        _stylesheet,
+        f"An `<?xml-stylesheet?>` in every Atom and RSS feed, so that a browser that still runs XSLT (Firefox, Safari) shows it as a page: `builtin` (feedsmith's, written as `{BUILTIN_STYLESHEET}`) or the path of the site's own XSLT (default: none; a Jekyll site's `feed.xslt.xml` is named in its Atom feeds, as jekyll-feed does).",
     ),
     Setting(
         "opml_format",

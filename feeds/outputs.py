@@ -178,7 +178,12 @@ def output_paths(site: Site) -> tuple[str, ...]:
     the pages for people."""
     paths = tuple(spec.path for spec in site.specs)
     listed = (site.config.opml,) if site.config.opml else ()
-    return (*paths, *listed, *site.pages)
+    return (*paths, *listed, *site.pages, *_own_files(site.config))
+
+
+def _own_files(config: Config) -> tuple[str, ...]:
+    """The files that are the same for any posts: the built-in stylesheet, when asked for."""
+    return (pages.STYLESHEET,) if config.stylesheet == "builtin" else ()
 
 
 def serves(site: Site, path: str) -> bool:
@@ -188,6 +193,7 @@ def serves(site: Site, path: str) -> bool:
         or path in site.pages
         or path == pages.INDEX
         or bool(site.config.opml and path == site.config.opml)
+        or path in _own_files(site.config)
     )
 
 
@@ -217,6 +223,8 @@ def output_keys(site: Site) -> dict[str, str]:
         found[site.config.opml] = list_key(site.specs, site.fingerprint)
     for path in site.pages:
         found[path] = _page_key(site, path, found)
+    for path in _own_files(site.config):
+        found[path] = etag_of(pages.stylesheet())
     return found
 
 
@@ -247,6 +255,8 @@ def render_file(site: Site, path: str, caches: Caches | None = None) -> Rendered
         return _file(path, render_opml(site.specs, config), MEDIA_TYPES["opml"])
     if path == pages.INDEX or path in site.pages:
         return _page_file(site, path, caches)
+    if path in _own_files(config):
+        return _file(path, pages.stylesheet(), pages.STYLESHEET_TYPE)
     return None
 
 

@@ -6,7 +6,9 @@ each feed.
 a feed link on a static site gets a page that says what a feed is and how to subscribe.
 Plain HTML with every value escaped; every link relative, so a page works under any host
 and base path; no external asset; one small script (the copy buttons), allowed by its hash
-in a Content-Security-Policy that allows nothing else. No XSLT: browsers are dropping it.
+in a Content-Security-Policy that allows nothing else. No page depends on XSLT (browsers are
+dropping it); the opt-in stylesheet (`stylesheet: builtin`) only adds a readable view of the feed
+documents themselves where a browser still runs it.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from datetime import datetime
 from html import escape
 from urllib.parse import quote
 
-from feedsmith.config import Config
+from feedsmith.config import BUILTIN_STYLESHEET, Config
 from feedsmith.model import Entry, FeedSpec, Format, Index
 from feedsmith.render import feed_group, feed_label, feed_updated, link_tag
 from feedsmith.site import feed_sets, preview_path
@@ -190,3 +192,89 @@ def preview_page(
         f"<p class=muted>{_held(first)}, newest first{back}</p>{''.join(items)}"
     )
     return _page(first.title, config.lang, "".join(link_tag(s) for s in formats), body)
+
+
+STYLESHEET = BUILTIN_STYLESHEET  # where `stylesheet: builtin` writes it, in the output folder
+STYLESHEET_TYPE = "text/xsl; charset=utf-8"
+# The XSLT 1.0 (what browsers run) that shows an Atom or an RSS feed as a page: title, what a
+# feed is, its address, every entry with its date and summary. Values are only ever copied
+# with value-of (escaped: no disable-output-escaping), links only when they are http(s).
+_XSL = """<?xml version="1.0" encoding="utf-8"?>
+<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform"
+  xmlns:atom="http://www.w3.org/2005/Atom" exclude-result-prefixes="atom">
+<xsl:output method="html" encoding="utf-8" doctype-system="about:legacy-compat"/>
+<xsl:template name="page">
+  <xsl:param name="title"/><xsl:param name="subtitle"/><xsl:param name="lang"/>
+  <xsl:param name="self"/><xsl:param name="home"/>
+  <html>
+    <xsl:if test="$lang"><xsl:attribute name="lang"><xsl:value-of select="$lang"/></xsl:attribute></xsl:if>
+    <head><meta charset="utf-8"/><meta name="viewport" content="width=device-width, initial-scale=1"/>
+      <title><xsl:value-of select="$title"/></title><style>STYLE</style></head>
+    <body>
+      <h1><xsl:value-of select="$title"/></h1>
+      <xsl:if test="$subtitle"><p class="muted"><xsl:value-of select="$subtitle"/></p></xsl:if>
+      <p>This is a feed: a feed reader shows each new post of it as soon as it is published.
+        To subscribe, add its address to your reader:</p>
+      <p class="address"><code><xsl:value-of select="$self"/></code></p>
+      <xsl:if test="starts-with($home, 'https://') or starts-with($home, 'http://')">
+        <p class="muted"><a href="{$home}">The site</a></p>
+      </xsl:if>
+      <xsl:apply-templates select="atom:entry | item"/>
+    </body>
+  </html>
+</xsl:template>
+<xsl:template name="entry">
+  <xsl:param name="title"/><xsl:param name="link"/><xsl:param name="date"/><xsl:param name="summary"/>
+  <article>
+    <h2><xsl:choose>
+      <xsl:when test="starts-with($link, 'https://') or starts-with($link, 'http://')">
+        <a href="{$link}"><xsl:value-of select="$title"/></a></xsl:when>
+      <xsl:otherwise><xsl:value-of select="$title"/></xsl:otherwise>
+    </xsl:choose></h2>
+    <p class="muted"><xsl:value-of select="$date"/></p>
+    <xsl:if test="$summary"><p><xsl:value-of select="$summary"/></p></xsl:if>
+  </article>
+</xsl:template>
+<xsl:template match="/atom:feed">
+  <xsl:call-template name="page">
+    <xsl:with-param name="title" select="atom:title"/>
+    <xsl:with-param name="subtitle" select="atom:subtitle"/>
+    <xsl:with-param name="lang" select="@xml:lang"/>
+    <xsl:with-param name="self" select="atom:link[@rel='self']/@href"/>
+    <xsl:with-param name="home" select="atom:link[(@rel='alternate' or not(@rel)) and (not(@type) or @type='text/html')]/@href"/>
+  </xsl:call-template>
+</xsl:template>
+<xsl:template match="/rss">
+  <xsl:for-each select="channel">
+    <xsl:call-template name="page">
+      <xsl:with-param name="title" select="title"/>
+      <xsl:with-param name="subtitle" select="description"/>
+      <xsl:with-param name="lang" select="language"/>
+      <xsl:with-param name="self" select="atom:link[@rel='self']/@href"/>
+      <xsl:with-param name="home" select="link"/>
+    </xsl:call-template>
+  </xsl:for-each>
+</xsl:template>
+<xsl:template match="atom:entry">
+  <xsl:call-template name="entry">
+    <xsl:with-param name="title" select="atom:title"/>
+    <xsl:with-param name="link" select="atom:link[(@rel='alternate' or not(@rel)) and (not(@type) or @type='text/html')]/@href"/>
+    <xsl:with-param name="date" select="translate(substring(atom:published | atom:updated[not(../atom:published)], 1, 16), 'T', ' ')"/>
+    <xsl:with-param name="summary" select="atom:summary"/>
+  </xsl:call-template>
+</xsl:template>
+<xsl:template match="item">
+  <xsl:call-template name="entry">
+    <xsl:with-param name="title" select="title"/>
+    <xsl:with-param name="link" select="link"/>
+    <xsl:with-param name="date" select="pubDate"/>
+    <xsl:with-param name="summary" select="description"/>
+  </xsl:call-template>
+</xsl:template>
+</xsl:stylesheet>
+"""
+
+
+def stylesheet() -> bytes:
+    """The built-in XSLT, styled as the pages are."""
+    return _XSL.replace("STYLE", escape(STYLE.strip(), quote=False)).encode()

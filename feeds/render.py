@@ -18,19 +18,20 @@ import email.utils
 import hashlib
 import html
 import json
+import posixpath
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote_plus
+from urllib.parse import quote, quote_plus
 
 import feedgen.entry
 import feedgen.feed
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
 from feedsmith import permalink
-from feedsmith.config import Config
+from feedsmith.config import BUILTIN_STYLESHEET, Config
 from feedsmith.model import MEDIA_TYPES, Author, Entry, FeedSpec, Format, Index, Post
 from feedsmith.site import feed_sets
 from feedsmith.text import plain_text, xml_safe
@@ -276,12 +277,25 @@ def render_feed(
         )
 
     body = _serialise(fg, spec.format)
-    if spec.format == "atom" and config.xslt:
-        # jekyll-feed's hook: a site's feed.xslt.xml styles its Atom feeds in a browser.
+    href, kind = _stylesheet(spec, config)
+    if href:
         declaration, _, rest = body.partition(b"\n")
-        pi = f'<?xml-stylesheet type="text/xml" href="{html.escape(config.xslt)}"?>'
+        pi = f'<?xml-stylesheet type="{kind}" href="{html.escape(href)}"?>'
         body = b"\n".join((declaration, pi.encode("utf-8"), rest))
     return body
+
+
+def _stylesheet(spec: FeedSpec, config: Config) -> tuple[str | None, str]:
+    """The XSLT a feed names, and its type: `stylesheet` (builtin or the site's own) by a link
+    relative to the feed, so that it resolves under any host and base path, `serve` included
+    (a browser applies a stylesheet only from the feed's own origin); else jekyll-feed's hook,
+    the site's `feed.xslt.xml` by its URL, in Atom feeds only."""
+    if config.stylesheet and spec.format in ("atom", "rss"):
+        target = BUILTIN_STYLESHEET if config.stylesheet == "builtin" else config.stylesheet
+        return quote(posixpath.relpath(target, posixpath.dirname(spec.path) or ".")), "text/xsl"
+    if config.xslt and spec.format == "atom" and not config.stylesheet:
+        return config.xslt, "text/xml"
+    return None, ""
 
 
 def _serialise(fg: FeedGenerator, fmt: Format) -> bytes:
