@@ -10,6 +10,7 @@ followed.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import os
 import re
 from collections.abc import Iterator, Sequence
@@ -113,7 +114,21 @@ def jekyll_excluded(rel: str, patterns: Sequence[str]) -> bool:
     """Whether Jekyll's EntryFilter leaves `rel` out: a pattern matches it as a glob (where
     `*` also crosses `/`, as Ruby's File.fnmatch without FNM_PATHNAME), or is a prefix of it
     (so `_posts/old` leaves out `_posts/older.md` too, as Jekyll does)."""
-    return any(fnmatch.fnmatchcase(rel, p) or rel.startswith(p) for p in patterns if p)
+    return _exclusion(tuple(patterns)).match(rel) is not None
+
+
+@functools.lru_cache(maxsize=8)
+def _exclusion(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    """Every pattern as one expression, matched once per file: a million posts times
+    Jekyll's ten default patterns were ten million glob calls."""
+    # fnmatch.translate gives `(?s:...)\Z`, a whole-string glob in which `*` crosses `/`.
+    alternatives = [
+        alternative
+        for p in patterns
+        if p
+        for alternative in (fnmatch.translate(p), f"(?s:{re.escape(p)})")
+    ]
+    return re.compile("|".join(alternatives) or r"(?!)")
 
 
 def discover(

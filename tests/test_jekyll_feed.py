@@ -290,3 +290,50 @@ def test_front_matter_defaults_and_the_excerpt_separator_are_jekylls(
         assert mine.media_thumbnail == jekylls.media_thumbnail
         assert mine.summary == jekylls.summary
     assert [e.summary for e in ours.entries] == ["Deep.", "No separator. At all.", "One."]
+
+
+def test_exclude_patterns_leave_out_the_posts_jekyll_leaves_out(tmp_path: Path) -> None:
+    """`exclude:` globs (`*` crossing `/`), prefixes (`_posts/old` also leaves out
+    `_posts/older-…`), folders and Jekyll's own defaults (vendor/bundle/): the entries of
+    feedsmith's site feed are exactly the posts real Jekyll writes pages for."""
+    site = tmp_path / "site"
+    write(
+        site / "_config.yml",
+        """
+        url: https://example.org
+        permalink: /:year/:title.html
+        exclude: ["_posts/2024-01-0*-draft*", "_posts/old", "archive", "*.markdown"]
+        """,
+    )
+    names = [
+        "_posts/2024-01-02-kept.md",
+        "_posts/2024-01-03-draft-one.md",
+        "_posts/2024-01-04-draftish.md",
+        "_posts/old/2023-05-01-gone.md",
+        "_posts/older/2023-05-02-gone-too.md",
+        "_posts/2024-02-01-kept-two.md",
+        "_posts/2024-02-02-markdown.markdown",
+        "archive/_posts/2022-01-01-archived.md",
+        "news/_posts/2024-03-01-news.md",
+        "vendor/bundle/_posts/2024-03-02-vendored.md",
+    ]
+    for n, name in enumerate(names):
+        write(site / name, f"---\ntitle: post {n}\n---\nbody {n}\n")
+    jekyll(site, "build", "--quiet")
+    pages = {
+        p.relative_to(site / "_site").as_posix()
+        for p in (site / "_site").rglob("*.html")
+        if p.parent != site / "_site"
+    }
+    out = tmp_path / "feeds"
+    build(site, out, posts_limit=0)
+    linked = {
+        unquote(entry.link).removeprefix("https://example.org/")
+        for entry in feedparser.parse((out / "feed.xml").read_bytes()).entries
+    }
+    assert linked == pages
+    assert linked == {
+        "2024/kept.html",
+        "2024/kept-two.html",
+        "2024/news.html",
+    }
