@@ -554,15 +554,26 @@ def _refused_scheme(body: str) -> bool:
     return any(scheme in lowered for scheme in _REFUSED_SCHEMES)
 
 
-def _fast_html(body: str) -> str | None:
-    """pulldown-cmark's HTML of a plain CommonMark body, or None if it cannot give it."""
+# markdown-it-py's inline rules scan ahead from each unclosed `[`, `![` or `*` (`[a](` × 40,000
+# takes 1.8 s, × 1,200,000 far more than a minute): a body larger than this takes pulldown-cmark,
+# which is linear, whatever it holds (footnotes and definition lists included). Real posts stay
+# far below; such a body is read by pulldown-cmark's rules where the two differ (see
+# `_plain_commonmark`).
+MARKDOWN_IT_MAX = 100_000
+
+
+def _fast_html(body: str, *, extended: bool = False) -> str | None:
+    """pulldown-cmark's HTML of a plain CommonMark body, or None if it cannot give it.
+    `extended`: with strikethrough, footnotes and definition lists as well."""
     # markdown-it-py ends the last line of a code block with a line end even at the end of
     # the text; pulldown-cmark only when the text has one.
     text = body if body.endswith("\n") else body + "\n"
     try:
         options = pyromark.Options.ENABLE_TABLES
-        if "~~" in body:
+        if "~~" in body or extended:
             options |= pyromark.Options.ENABLE_STRIKETHROUGH
+        if extended:
+            options |= pyromark.Options.ENABLE_FOOTNOTES | pyromark.Options.ENABLE_DEFINITION_LIST
         html: str = pyromark.html(text, options=options)
     except (KeyboardInterrupt, SystemExit):
         raise
@@ -581,6 +592,11 @@ def to_html(body: str, markup: Markup, *, kramdown_attributes: bool = True) -> s
         for i in range(0, len(parts), 2):
             parts[i] = _without_ial_tails(_KRAMDOWN_IAL_LINE.sub("", parts[i]))
         body = "".join(parts)
+    if len(body) > MARKDOWN_IT_MAX:
+        fast = _fast_html(body, extended=True)
+        if fast is None:
+            raise ValueError("pulldown-cmark failed on a body too large for markdown-it-py")
+        return fast
     if _plain_commonmark(body):
         fast = _fast_html(body)
         if fast is not None:
