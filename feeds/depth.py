@@ -47,7 +47,22 @@ _CLOSES_P = _HEADINGS | {
 }  # fmt: skip
 _BLOCK_ENDS = (_CLOSES_P - _HEADINGS - {"p", "form", "table", "xmp"}) | {"button"}
 _FORMATTING = frozenset(
-    {"a", "b", "big", "code", "em", "font", "i", "nobr", "s", "small", "strike", "strong", "tt", "u"}
+    {
+        "a",
+        "b",
+        "big",
+        "code",
+        "em",
+        "font",
+        "i",
+        "nobr",
+        "s",
+        "small",
+        "strike",
+        "strong",
+        "tt",
+        "u",
+    }
 )
 _MARKERS = frozenset({"applet", "marquee", "object", "td", "th", "caption", "template"})
 _VOID = frozenset(
@@ -61,7 +76,9 @@ _RAW_TEXT = frozenset(
     {"script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes"}
 )
 _NEVER_OPEN = frozenset({"html", "body", "head", "frameset"})  # a fragment has them already
-_TABLE_PARTS = frozenset({"caption", "colgroup", "col", "tbody", "thead", "tfoot", "tr", "td", "th"})
+_TABLE_PARTS = frozenset(
+    {"caption", "colgroup", "col", "tbody", "thead", "tfoot", "tr", "td", "th"}
+)
 _SECTIONS = frozenset({"tbody", "thead", "tfoot"})
 _TABLE_CONTEXTS = _TABLE_PARTS - {"col"} | {"table"}
 
@@ -106,7 +123,9 @@ def _tag(markup: str, start: int, kind: str) -> tuple[Token, int] | None:
     return token, pos + 1
 
 
-def tokens(markup: str, foreign: Callable[[], bool] = lambda: False) -> Iterator[Token]:
+def tokens(  # noqa: PLR0912 - one branch per state of the WHATWG tokenizer read here
+    markup: str, foreign: Callable[[], bool] = lambda: False
+) -> Iterator[Token]:
     """The tags and text of `markup` in order, as the HTML tokenizer reads them (comments,
     declarations and processing instructions skipped, the content of `<script>`, `<style>`,
     `<textarea>` and the like taken as text, outside SVG and MathML: `foreign` says whether
@@ -306,7 +325,7 @@ class Tree:
 
     # -- tags
 
-    def _start(self, name: str, attributes: str) -> None:
+    def _start(self, name: str, attributes: str) -> None:  # noqa: PLR0912 - the spec's rules, in order
         if name in _NEVER_OPEN or name in _RAW_TEXT:
             return
         if self._top() == "colgroup" and name != "col":
@@ -362,7 +381,7 @@ class Tree:
                 return None
         return None
 
-    def _table_part(self, name: str) -> None:
+    def _table_part(self, name: str) -> None:  # noqa: PLR0912 - one branch per table mode
         while True:
             context = self._table_context()
             if context is None:
@@ -404,7 +423,7 @@ class Tree:
         while self.stack and self._top() not in (*names, "template"):
             self._pop()
 
-    def _end(self, name: str) -> None:
+    def _end(self, name: str) -> None:  # noqa: PLR0912 - the spec's rules, in order
         if name in _NEVER_OPEN or name == "br":
             return
         if name == "p":
