@@ -31,22 +31,26 @@ import pyromark
 from feedsmith import permalink
 from feedsmith.files import kind_of, read_regular
 from feedsmith.model import Globals, Markup
-from feedsmith.text import has_scheme
+from feedsmith.text import has_scheme, replace_spans, spans
 from liquid.builtin.expressions.primitive import RangeLiteral
 from markdown_it import MarkdownIt
 from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
-_RAW = re.compile(r"({%-?\s*raw\s*-?%}.*?{%-?\s*endraw\s*-?%})", re.DOTALL)
-_TAG = re.compile(r"{%-?\s*(\w*)(.*?)-?%}", re.DOTALL)
-_OUTPUT = re.compile(r"{{.*?}}", re.DOTALL)
+# Blocks and tags are found as (opener, closer) spans (`spans`): a lazy `.*?` between them
+# retried at each of 8,000 unclosed `{% ` scans to the end from each (5.8 s); the patterns
+# themselves never backtrack (possessive quantifiers where two could share characters).
+_RAW = (re.compile(r"{%-?\s*raw\s*-?%}"), re.compile(r"{%-?\s*endraw\s*-?%}"))
+_TAG_SPAN = (re.compile("{%"), re.compile("%}"))
+_TAG = re.compile(r"{%-?\s*(\w*)(.*?)-?%}", re.DOTALL)  # one span of _TAG_SPAN, read
+_OUTPUT = (re.compile("{{"), re.compile("}}"))
 # An opening delimiter left unclosed, with the template words after it (not the prose).
-_UNCLOSED = re.compile(r"{[{%]-?(?:[ \t]*[A-Za-z0-9_.\[\]'\"|:=<>!,()-]+)*[ \t]*")
-_HIGHLIGHT = re.compile(
-    r"{%-?\s*highlight\s+([\w+#.-]+)[^%]*-?%}\n?(.*?){%-?\s*endhighlight\s*-?%}", re.DOTALL
+_UNCLOSED = re.compile(r"{[{%]-?(?:[ \t]*+[A-Za-z0-9_.\[\]'\"|:=<>!,()-]++)*+[ \t]*+")
+_HIGHLIGHT = (
+    re.compile(r"{%-?\s*highlight\s++([\w+#.-]++)[^%]*+%}\n?"),
+    re.compile(r"{%-?\s*endhighlight\s*-?%}"),
 )
 _KRAMDOWN_IAL_LINE = re.compile(r"^ {0,3}\{:[^}\n]*\}[ \t]*$\n?", re.MULTILINE)
-_KRAMDOWN_IAL_TAIL = re.compile(r"(?<=\S)[ \t]*\{:[^}\n]*\}[ \t]*$", re.MULTILINE)
 _FENCE = re.compile(
     r"(^ {0,3}(?:`{3,}|~{3,})[^\n]*\n.*?(?:^ {0,3}(?:`{3,}|~{3,})[ \t]*$|\Z))",
     re.DOTALL | re.MULTILINE,
@@ -217,8 +221,8 @@ class Includes:
 
 # Jekyll's own syntax (Jekyll::Tags::IncludeTag): a file name, then `key=value` parameters,
 # the value a quoted string or a variable.
-_PARAM = re.compile(
-    r"""([\w-]+)\s*=\s*(?:"([^"\\]*(?:\\.[^"\\]*)*)"|'([^'\\]*(?:\\.[^'\\]*)*)'|([\w.-]+))"""
+_PARAM = re.compile(  # a name is read from its first letter: once, not from each
+    r"""(?<![\w-])([\w-]+)\s*=\s*(?:"([^"\\]*(?:\\.[^"\\]*)*)"|'([^'\\]*(?:\\.[^'\\]*)*)'|([\w.-]+))"""
 )
 _FILE_NAME = re.compile(r"^[\w/.\-()+~#@]+$")
 _VARIABLE_NAME = re.compile(
@@ -226,7 +230,6 @@ _VARIABLE_NAME = re.compile(
 )
 _CLIMBS = re.compile(r"[./]{2,}")
 _INCLUDE_REF = re.compile(r"(?<![\w.])include\.([\w-]+)")
-_LIQUID_SPAN = re.compile(r"{{.*?}}|{%.*?%}", re.DOTALL)
 
 
 def _parameter(name: str) -> str:
@@ -236,8 +239,10 @@ def _parameter(name: str) -> str:
 
 def _include_refs(text: str) -> str:
     """`include.title` -> `__include_title`, inside Liquid only (prose keeps its words)."""
-    return _LIQUID_SPAN.sub(
-        lambda span: _INCLUDE_REF.sub(lambda m: _parameter(m.group(1)), span.group(0)), text
+    return replace_spans(
+        text,
+        spans(text, _OUTPUT, _TAG_SPAN),
+        lambda span: _INCLUDE_REF.sub(lambda m: _parameter(m.group(1)), span),
     )
 
 
@@ -358,8 +363,11 @@ def _preprocess(
 ) -> str:
     """Resolve Jekyll's own tags and remove unknown ones, outside `{% raw %}` blocks."""
 
-    def highlight(match: re.Match[str]) -> str:
-        lang, code = match.group(1), match.group(2).rstrip("\n")
+    def highlight(block: str) -> str:
+        opener = _HIGHLIGHT[0].match(block)
+        closer = _HIGHLIGHT[1].search(block, opener.end()) if opener else None
+        assert opener is not None and closer is not None  # a span is one opener to its closer
+        lang, code = opener.group(1), block[opener.end() : closer.start()].rstrip("\n")
         escaped = html.escape(code, quote=False)
         return f'{{% raw %}}<pre><code class="language-{html.escape(lang)}">{escaped}</code></pre>{{% endraw %}}'
 
@@ -386,21 +394,54 @@ def _preprocess(
         warn(f"Liquid tag {{% {name} %}} is not supported in feeds; removed")
         return ""
 
-    parts = _RAW.split(body)
+    parts = _raw_split(body)
     for i in range(0, len(parts), 2):  # even parts lie outside raw blocks
-        parts[i] = _TAG.sub(tag, _HIGHLIGHT.sub(highlight, parts[i]))
+        text = replace_spans(parts[i], spans(parts[i], _HIGHLIGHT), highlight)
+        parts[i] = _sub_tags(text, tag)
     return "".join(parts)
+
+
+def _raw_split(body: str) -> list[str]:
+    """`body` cut at its `{% raw %}…{% endraw %}` blocks: text, block, text, … (odd: blocks)."""
+    parts: list[str] = []
+    last = 0
+    for start, end in spans(body, _RAW):
+        parts += (body[last:start], body[start:end])
+        last = end
+    parts.append(body[last:])
+    return parts
+
+
+def _unclosed_raw(text: str) -> bool:
+    """Whether a `{% raw %}` of `text` has no `{% endraw %}` after it."""
+    last = 0
+    for _, end in spans(text, _RAW):
+        last = end
+    return _RAW[0].search(text, last) is not None
+
+
+def _sub_tags(text: str, replacement: Callable[[re.Match[str]], str]) -> str:
+    """Each `{% … %}` tag of `text` replaced (as `_TAG.sub` would, in linear time)."""
+
+    def one(span: str) -> str:
+        match = _TAG.fullmatch(span)
+        assert match is not None  # any `{%` to the first `%}` after it is a tag
+        return replacement(match)
+
+    return replace_spans(text, spans(text, _TAG_SPAN), one)
 
 
 def _strip_liquid(body: str) -> str:
     """Last resort for a template Liquid cannot parse: keep the text, drop every tag."""
-    parts = _RAW.split(body)
+    parts = _raw_split(body)
     for i, part in enumerate(parts):
         if i % 2:
             parts[i] = re.sub(r"^{%-?\s*raw\s*-?%}|{%-?\s*endraw\s*-?%}$", "", part)
         else:
             # Closed tags first, then any delimiter left open with its template words.
-            parts[i] = _UNCLOSED.sub("", _OUTPUT.sub("", _TAG.sub("", part)))
+            closed = replace_spans(part, spans(part, _TAG_SPAN), lambda _: "")
+            closed = replace_spans(closed, spans(closed, _OUTPUT), lambda _: "")
+            parts[i] = _UNCLOSED.sub("", closed)
     return "".join(parts)
 
 
@@ -429,6 +470,10 @@ def render_liquid(
     token = _RENDERING.set((includes or Includes(Path("/nonexistent")), site, warn, read))
     try:
         prepared = _preprocess(body, site, warn, includes, render_name)
+        if _unclosed_raw(prepared):
+            # python-liquid refuses it too, after scanning from each `{% raw %}` to the end
+            # for its `{% endraw %}` (`{%raw%}` × 20,000: 38 s).
+            raise liquid.exceptions.LiquidSyntaxError("unexpected tag 'raw'", token=None)
         return env.from_string(prepared).render(site=dict(site.vars), page=dict(page))
     except (liquid.exceptions.LiquidError, RecursionError, ValueError, TypeError) as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -521,15 +566,26 @@ def _refused_scheme(body: str) -> bool:
     return any(scheme in lowered for scheme in _REFUSED_SCHEMES)
 
 
-def _fast_html(body: str) -> str | None:
-    """pulldown-cmark's HTML of a plain CommonMark body, or None if it cannot give it."""
+# markdown-it-py's inline rules scan ahead from each unclosed `[`, `![` or `*` (`[a](` × 40,000
+# takes 1.8 s, × 1,200,000 far more than a minute): a body larger than this takes pulldown-cmark,
+# which is linear, whatever it holds (footnotes and definition lists included). Real posts stay
+# far below; such a body is read by pulldown-cmark's rules where the two differ (see
+# `_plain_commonmark`).
+MARKDOWN_IT_MAX = 100_000
+
+
+def _fast_html(body: str, *, extended: bool = False) -> str | None:
+    """pulldown-cmark's HTML of a plain CommonMark body, or None if it cannot give it.
+    `extended`: with strikethrough, footnotes and definition lists as well."""
     # markdown-it-py ends the last line of a code block with a line end even at the end of
     # the text; pulldown-cmark only when the text has one.
     text = body if body.endswith("\n") else body + "\n"
     try:
         options = pyromark.Options.ENABLE_TABLES
-        if "~~" in body:
+        if "~~" in body or extended:
             options |= pyromark.Options.ENABLE_STRIKETHROUGH
+        if extended:
+            options |= pyromark.Options.ENABLE_FOOTNOTES | pyromark.Options.ENABLE_DEFINITION_LIST
         html: str = pyromark.html(text, options=options)
     except (KeyboardInterrupt, SystemExit):
         raise
@@ -546,13 +602,41 @@ def to_html(body: str, markup: Markup, *, kramdown_attributes: bool = True) -> s
     if kramdown_attributes and "{:" in body:
         parts = _FENCE.split(body)  # odd parts are fenced code: kept as written
         for i in range(0, len(parts), 2):
-            parts[i] = _KRAMDOWN_IAL_TAIL.sub("", _KRAMDOWN_IAL_LINE.sub("", parts[i]))
+            parts[i] = _without_ial_tails(_KRAMDOWN_IAL_LINE.sub("", parts[i]))
         body = "".join(parts)
+    if len(body) > MARKDOWN_IT_MAX:
+        fast = _fast_html(body, extended=True)
+        if fast is None:
+            raise ValueError("pulldown-cmark failed on a body too large for markdown-it-py")
+        return fast
     if _plain_commonmark(body):
         fast = _fast_html(body)
         if fast is not None:
             return fast
     return _markdown_it_html(body)
+
+
+def _without_ial_tails(text: str) -> str:
+    """`text` without the kramdown attribute lists that end its lines (`Text {: .lead}`),
+    as `(?<=\\S)[ \\t]*\\{:[^}\\n]*\\}[ \\t]*$` (multiline) removes them, in linear time: the
+    regex scans from each `{:` to the line's next `}`, and `{:` × 100,000 has none."""
+    return "\n".join(_without_ial_tail(line) if "{:" in line else line for line in text.split("\n"))
+
+
+def _without_ial_tail(line: str) -> str:
+    kept = line.rstrip(" \t")
+    if not kept.endswith("}"):
+        return line
+    close = len(kept) - 1
+    # The list opens after the `}` before the last one (a list holds no `}`), at the first
+    # `{:` there that something other than blanks precedes on the line.
+    opening = kept.find("{:", kept.rfind("}", 0, close) + 1, close)
+    while opening != -1:
+        cut = len(kept[:opening].rstrip(" \t"))
+        if cut > 0 and not kept[cut - 1].isspace():
+            return kept[:cut]
+        opening = kept.find("{:", opening + 1, close)
+    return line
 
 
 def _markdown_it_html(body: str) -> str:

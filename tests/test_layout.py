@@ -18,7 +18,18 @@ ROOT = Path(__file__).resolve().parent.parent
 # Lowest first: a module may import from its own layer or the ones before it, never after.
 LAYERS: tuple[frozenset[str], ...] = (
     frozenset(
-        {"version", "errors", "text", "model", "names", "parallel", "files", "charsets", "plain"}
+        {
+            "version",
+            "errors",
+            "text",
+            "model",
+            "names",
+            "parallel",
+            "files",
+            "charsets",
+            "plain",
+            "depth",
+        }
     ),
     frozenset({"config", "permalink", "keys"}),
     frozenset({"cache", "discover", "parse", "index", "state", "write", "websub"}),

@@ -98,3 +98,54 @@ def test_unclosed_tags_are_read_in_linear_time(tmp_path: Path) -> None:
     titles = _titles(site)
     assert {"OK 0", "OK 1", "OK 2"} <= titles
     assert {f"hostile {n}" for n in range(len(bodies))} <= titles
+
+
+def test_unclosed_liquid_and_kramdown_build_in_linear_time(tmp_path: Path) -> None:
+    """Liquid delimiters, raw and highlight blocks and kramdown attribute lists left unclosed
+    by the ten thousand (each once scanned to the end of the post from every opener: the old
+    code took minutes) build, the other posts with them."""
+    bodies = {
+        "tag-open.md": "{% " * 60_000,
+        "output-open.md": "{{ x {% " * 40_000,
+        "raw-open.md": "{%raw%}" * 40_000,
+        "highlight-open.md": "{% highlight py %}x\n" * 30_000,
+        "ial-open.md": "a {:" * 100_000 + "}",
+    }
+    site = _site(tmp_path, bodies, ordinary=3)
+    done = _build(site)
+    assert done.returncode == 0, done.stdout
+    assert "Traceback" not in done.stdout
+    assert {"OK 0", "OK 1", "OK 2"} | {f"hostile {n}" for n in range(len(bodies))} <= _titles(site)
+
+
+def test_huge_pathological_markdown_is_bounded(tmp_path: Path) -> None:
+    """A body of 1,200,000 unclosed links with a tab (which markdown-it-py would read, each
+    link scanned ahead from: far past a minute) is rendered, linearly, by pulldown-cmark."""
+    site = _site(tmp_path, {"links.md": "[a](" * 1_200_000 + "\n\nlast\tword"}, ordinary=3)
+    done = _build(site)
+    assert done.returncode == 0, done.stdout
+    assert "hostile 0" in _titles(site)
+
+
+DEEP = {
+    "nested-list.md": "- " * 24_000 + "deepest",
+    "div-p.html": "<div><p>" * 49_000 + "deepest",
+    "tables.html": "<table><tr><td>" * 30_000 + "deepest",
+    "self-closed.html": "<div/>" * 20_000 + "deepest",
+    "commented.html": "<div><!--</div>-->" * 20_000 + "deepest",
+}
+
+
+def test_deep_implied_nesting_is_shown_as_text(tmp_path: Path) -> None:
+    """Elements nested by the parser's rules rather than as written (an unclosed `<p>` closed
+    by the `<div>` after it, cells that imply their rows, list items in list items) are
+    caught by the nesting guard: each post is its text, the deepest word included (the parser
+    would have dropped it), with the guard's warning."""
+    site = _site(tmp_path, DEEP, ordinary=3)
+    done = _build(site)
+    assert done.returncode == 0, done.stdout
+    assert done.stdout.count("markup nested more than 200 levels deep") == len(DEEP), done.stdout
+    entries = feedparser.parse(str(site / "out" / "feed.xml")).entries
+    hostile = [e for e in entries if e.title.startswith("hostile")]
+    assert len(hostile) == len(DEEP)
+    assert all("deepest" in e.content[0].value for e in hostile)
