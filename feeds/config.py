@@ -146,6 +146,11 @@ class Config:
     future: bool = False
     drafts: bool = False
     max_post_bytes: int = 5_000_000
+    # Names one post may carry: each is a feed of its own that lists them all, so their
+    # number and length multiply (50,000 tags made 150,000 feeds of 50,000 names each).
+    max_tags_per_post: int = 100
+    max_categories_per_post: int = 100
+    max_name_length: int = 200  # characters of one category or tag name (WordPress's own bound)
     cache_max_age: int = 300
     serve_cache_memory: int = 256 * 2**20  # bytes `serve` keeps rendered, for all its files
     serve_header_timeout: float = 10.0  # seconds a client has to send its request headers
@@ -746,6 +751,21 @@ SETTINGS: tuple[Setting, ...] = (
         "drafts", _bool, "Publish drafts: `_drafts/` and `draft: true` (default false; `--drafts`)."
     ),
     Setting("max_post_bytes", _positive, "Skip post files larger than this (default 5000000)."),
+    Setting(
+        "max_tags_per_post",
+        _positive,
+        "Tags one post may carry; the first ones as written are used, the rest left out with a warning (default 100).",
+    ),
+    Setting(
+        "max_categories_per_post",
+        _positive,
+        "Categories one post may carry (folder categories first, as Jekyll counts them); the rest are left out with a warning (default 100).",
+    ),
+    Setting(
+        "max_name_length",
+        _positive,
+        "Characters of one category or tag name; a longer name is cut to this, with a warning (default 200).",
+    ),
     Setting(
         "cache_max_age",
         _count,
