@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import feedparser
-from feedsmith.parse import NameLimits, _unique, clean_name
+from feedsmith.parse import NameLimits, _unique
 from hypothesis import given
 from hypothesis import strategies as st
 
