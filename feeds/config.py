@@ -16,6 +16,7 @@ import posixpath
 import re
 import stat
 import tomllib
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -196,6 +197,7 @@ class Config:
             checked = setting.check(setting.key, value)
             if checked != value:
                 object.__setattr__(self, setting.field, checked)
+        _check_folders(self)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -227,6 +229,24 @@ class Config:
         settings["site_vars"] = self.site_vars
         blob = json.dumps(settings, default=repr, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(f"{__version__}\0{blob}".encode()).hexdigest()
+
+
+def _check_folders(config: Config) -> None:
+    """A file the settings name (the site feed, the OPML list, the list of feeds) may not
+    stand where category or tag feeds need a folder: `path: feed` with categories in `feed/`.
+    (Files made from names are kept apart when feed paths are made: feedsmith.index.)"""
+    files = {"path": config.path, "opml": config.opml, "subscribe_page": config.subscribe_page}
+    for group_key, group in (("categories", config.categories), ("tags", config.tags)):
+        if not group.enabled or not group.path:
+            continue
+        folder = unicodedata.normalize("NFC", group.path.casefold())
+        for key, path in files.items():
+            if path and folder.startswith(unicodedata.normalize("NFC", path.casefold()) + "/"):
+                raise ConfigError(
+                    key,
+                    f"{path!r} is a file, but {group_key} feeds go in the folder "
+                    f"{group.path!r} ({group_key}.path); choose another path for one of them",
+                )
 
 
 # Not settings of the output: what they made is in the others (the posts carry the digest of
