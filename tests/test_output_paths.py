@@ -181,7 +181,7 @@ def test_clashing_names_with_archives_build_and_read_back(tmp_path: Path) -> Non
     assert "Traceback" not in done.stderr
     out = tmp_path / "out"
     outlines = etree.parse(str(out / "feeds.opml")).iter("outline")
-    feeds = {o.get("title"): o.get("xmlUrl") for o in outlines if o.get("xmlUrl")}
+    feeds = {o.get("title"): str(o.get("xmlUrl")) for o in outlines if o.get("xmlUrl")}
     for kind in ("category", "tag"):
         for name in CLASHING:
             url = feeds[f"T | {kind} {name}"]
