@@ -6,6 +6,7 @@ normalising file system sees them."""
 
 from __future__ import annotations
 
+import posixpath
 import subprocess
 import sys
 import unicodedata
@@ -194,3 +195,16 @@ def test_clashing_names_with_archives_build_and_read_back(tmp_path: Path) -> Non
             assert set(current) == members, (kind, name, current)
             assert sorted(archived) == sorted(members), (kind, name, archived)
     assert "would clash with" in done.stdout + done.stderr
+
+
+SEGMENT = st.sampled_from(["a", "b", "feed", "x.xml", "by_tag", "é"])
+
+
+@given(st.lists(SEGMENT, min_size=1, max_size=4), st.lists(SEGMENT, min_size=1, max_size=4))
+def test_links_between_pages_are_relpath(target: list[str], page: list[str]) -> None:
+    """A page's link to a file is what posixpath.relpath makes of the two paths."""
+    from feedsmith.pages import relative
+
+    to, at = "/".join(target), "/".join(page)
+    assume(not at.startswith(to + "/"))  # a file is never a folder of a page
+    assert relative(to, at) == posixpath.relpath(to, posixpath.dirname(at) or ".")
