@@ -16,6 +16,7 @@ import posixpath
 import re
 import stat
 import tomllib
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -147,6 +148,11 @@ class Config:
     future: bool = False
     drafts: bool = False
     max_post_bytes: int = 5_000_000
+    # Names one post may carry: each is a feed of its own that lists them all, so their
+    # number and length multiply (50,000 tags made 150,000 feeds of 50,000 names each).
+    max_tags_per_post: int = 100
+    max_categories_per_post: int = 100
+    max_name_length: int = 200  # characters of one category or tag name (WordPress's own bound)
     cache_max_age: int = 300
     serve_cache_memory: int = 256 * 2**20  # bytes `serve` keeps rendered, for all its files
     serve_header_timeout: float = 10.0  # seconds a client has to send its request headers
@@ -195,6 +201,7 @@ class Config:
             checked = setting.check(setting.key, value)
             if checked != value:
                 object.__setattr__(self, setting.field, checked)
+        _check_folders(self)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -226,6 +233,24 @@ class Config:
         settings["site_vars"] = self.site_vars
         blob = json.dumps(settings, default=repr, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(f"{__version__}\0{blob}".encode()).hexdigest()
+
+
+def _check_folders(config: Config) -> None:
+    """A file the settings name (the site feed, the OPML list, the list of feeds) may not
+    stand where category or tag feeds need a folder: `path: feed` with categories in `feed/`.
+    (Files made from names are kept apart when feed paths are made: feedsmith.index.)"""
+    files = {"path": config.path, "opml": config.opml, "subscribe_page": config.subscribe_page}
+    for group_key, group in (("categories", config.categories), ("tags", config.tags)):
+        if not group.enabled or not group.path:
+            continue
+        folder = unicodedata.normalize("NFC", group.path.casefold())
+        for key, path in files.items():
+            if path and folder.startswith(unicodedata.normalize("NFC", path.casefold()) + "/"):
+                raise ConfigError(
+                    key,
+                    f"{path!r} is a file, but {group_key} feeds go in the folder "
+                    f"{group.path!r} ({group_key}.path); choose another path for one of them",
+                )
 
 
 # Not settings of the output: what they made is in the others (the posts carry the digest of
@@ -764,6 +789,21 @@ SETTINGS: tuple[Setting, ...] = (
         "drafts", _bool, "Publish drafts: `_drafts/` and `draft: true` (default false; `--drafts`)."
     ),
     Setting("max_post_bytes", _positive, "Skip post files larger than this (default 5000000)."),
+    Setting(
+        "max_tags_per_post",
+        _positive,
+        "Tags one post may carry; the first ones as written are used, the rest left out with a warning (default 100).",
+    ),
+    Setting(
+        "max_categories_per_post",
+        _positive,
+        "Categories one post may carry (folder categories first, as Jekyll counts them); the rest are left out with a warning (default 100).",
+    ),
+    Setting(
+        "max_name_length",
+        _positive,
+        "Characters of one category or tag name; a longer name is cut to this, with a warning (default 200).",
+    ),
     Setting(
         "cache_max_age",
         _count,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import posixpath
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -147,28 +148,148 @@ def _feeds(index: Index, config: Config) -> tuple[list[_Feed], list[Problem]]:
     feeds += others
     problems += told
 
-    # Two feeds may still meet at one path (a category folder set to the tag folder, a
-    # category named like the site feed): the later one moves aside, with a notice.
-    taken: dict[str, str] = {}
-    distinct: list[_Feed] = []
+    return _apart(feeds, config, problems), problems
+
+
+def page_path(path: str) -> str:
+    """A feed's page for people: beside the feed, `.html` for its extension."""
+    return posixpath.splitext(path)[0] + ".html"
+
+
+def archive_paths(atom_path: str, fmt: Format, count: int) -> list[str]:
+    """The files of a feed's `count` archive documents in `fmt`: `<stem>/archive/<n>.xml`."""
+    stem = atom_path[: -len(".xml")] if atom_path.endswith(".xml") else atom_path
+    return [f"{stem}/archive/{n}{EXTENSIONS[fmt]}" for n in range(1, count + 1)]
+
+
+def _formats_of(feed: _Feed, config: Config) -> tuple[Format, ...]:
+    return _override(config, feed).formats or config.formats
+
+
+def _files_of(feed: _Feed, atom_path: str, config: Config) -> list[str]:
+    """Every file a feed at `atom_path` makes: each format, its archive documents (as many
+    as `_archives` makes) and its page for people."""
+    formats = _formats_of(feed, config)
+    files = [format_path(atom_path, fmt) for fmt in formats]
+    if config.archive_size > 0 and feed.members:
+        count = len(feed.members) // config.archive_size + 1
+        for fmt in formats:
+            if fmt in ARCHIVE_FORMATS:
+                files += archive_paths(atom_path, fmt, count)
+    if config.preview_pages:
+        files.append(page_path(files[0]))
+    return files
+
+
+def _parents(path: str) -> list[str]:
+    parts = path.split("/")[:-1]
+    return ["/".join(parts[: n + 1]) for n in range(len(parts))]
+
+
+@dataclass
+class _Claims:
+    """The output paths taken so far, as a case-insensitive, normalising file system sees
+    them: files, and the folders they sit in. A path is free when it is neither a file nor a
+    folder taken, and no folder it needs is a file taken."""
+
+    files: dict[str, str]  # folded path -> who has it
+    folders: dict[str, str]
+
+    def clash(self, paths: Iterable[str]) -> str | None:
+        """Who already has one of `paths` (or a folder they need), or that they clash with one
+        another; None when all are free."""
+        folded = [names.fold(path) for path in paths]
+        mine = set(folded)
+        dirs = {posixpath.dirname(path) for path in mine} - {""}
+        folders = {parent for folder in dirs for parent in _parents(folder + "/")}
+        if len(mine) != len(folded) or folders & mine:
+            return "its own files"
+        for path in folded:
+            if path in self.files:
+                return f"the {self.files[path]}"
+            if path in self.folders:
+                return f"the folder of the {self.folders[path]}"
+        return next((f"the {self.files[f]}" for f in folders if f in self.files), None)
+
+    def claim_folder(self, folder: str, who: str) -> None:
+        for parent in _parents(names.fold(folder) + "/"):
+            self.folders.setdefault(parent, who)
+
+    def claim(self, paths: Iterable[str], who: str) -> None:
+        for path in paths:
+            folded = names.fold(path)
+            self.files[folded] = who
+            for folder in _parents(folded):
+                self.folders.setdefault(folder, who)
+
+
+def _label(feed: _Feed) -> str:
+    if feed.name is None:
+        return "site feed" if feed.collection is None else f"collection {feed.collection!r} feed"
+    if feed.collection is not None and feed.kind == "category":
+        return f"collection {feed.collection!r} category {feed.name!r}"
+    return f"{feed.kind} {feed.name!r}"
+
+
+def _candidates(feed: _Feed) -> list[str]:
+    """Where a feed may go, in order: its own path, then beside it with its kind (and a hash
+    of its name, should that be taken too)."""
+    path = feed.atom_path
+    base = path[: -len(".xml")] if path.endswith(".xml") else path
+    digest = hashlib.sha256(_label(feed).encode("utf-8", "surrogatepass")).hexdigest()
+    return [
+        path,
+        f"{base}-{feed.kind}.xml",
+        *(f"{base}-{feed.kind}-{digest[:width]}.xml" for width in (8, 16, 64)),
+    ]
+
+
+def _apart(feeds: list[_Feed], config: Config, problems: list[Problem]) -> list[_Feed]:
+    """The feeds at paths where no two files meet, and no file stands where another needs a
+    folder (a category `x` and a category `x.xml` with archives: `feed/x.xml` is the first's
+    feed and the second's archive folder), also on case-insensitive file systems. The OPML
+    list and the list of feeds keep their configured paths; then, in order, each feed keeps
+    its path if it is free, else moves beside it, with a notice."""
+    fixed = [path for path in (config.opml, config.subscribe_page) if path]
+    claims = _Claims({}, {})
+    for path in fixed:
+        if not claims.clash([path]):
+            claims.claim([path], "OPML list" if path == config.opml else "list of feeds")
+    # The folders the settings give feeds (`feed/by_tag/`) are theirs before any name is
+    # placed: a category `x.xml` moves aside rather than tag feeds in `feed/x.xml/`.
     for feed in feeds:
-        label = "site feed" if feed.name is None else f"{feed.kind} {feed.name!r}"
-        if feed.collection is not None and feed.kind == "category":
-            label = f"collection {feed.collection!r} category {feed.name!r}"
-        path = feed.atom_path
-        while path.casefold() in taken:
-            moved = f"{path[: -len('.xml')]}-{feed.kind}.xml"
+        folder = posixpath.dirname(feed.atom_path)
+        if folder:
+            claims.claim_folder(folder, f"{_label(feed).split(' ', 1)[0]} feeds")
+    placed: list[_Feed] = []
+    for feed in feeds:
+        label = _label(feed)
+        owner = None
+        for path in _candidates(feed):
+            files = _files_of(feed, path, config)
+            clash = claims.clash(files)
+            if clash is None:
+                break
+            owner = owner or clash
+        else:
             problems.append(
                 Problem(
                     f"{feed.kind} names",
-                    f"{label} would overwrite the {taken[path.casefold()]}; using {moved}",
+                    f"{label} left out: every path it could take clashes (first with {owner})",
+                )
+            )
+            continue
+        if path != feed.atom_path:
+            problems.append(
+                Problem(
+                    f"{feed.kind} names",
+                    f"{label} at {feed.atom_path} would clash with {owner}; using {path}",
                     "notice",
                 )
             )
-            path = moved
-        taken[path.casefold()] = label
-        distinct.append(replace(feed, atom_path=path))
-    return distinct, problems
+        claims.claim(files, label)
+        placed.append(replace(feed, atom_path=path))
+    return placed
 
 
 def _override(config: Config, feed: _Feed) -> FeedOverride:
@@ -190,8 +311,7 @@ def _archives(feed: _Feed, fmt: Format, base: FeedSpec, config: Config) -> list[
     pages = [oldest_first[i : i + size] for i in range(0, len(oldest_first), size)]
     if len(pages[-1]) == size:
         pages.append(())
-    stem = feed.atom_path[: -len(".xml")] if feed.atom_path.endswith(".xml") else feed.atom_path
-    paths = [f"{stem}/archive/{n}{EXTENSIONS[fmt]}" for n in range(1, len(pages) + 1)]
+    paths = archive_paths(feed.atom_path, fmt, len(pages))
     urls = [permalink.absolute(config.url, config.baseurl, path) for path in paths]
     specs = []
     for n, page in enumerate(pages):
@@ -280,7 +400,7 @@ def feed_specs(index: Index, config: Config) -> tuple[tuple[FeedSpec, ...], list
     for feed in feeds:
         own = _override(config, feed)
         limit = config.posts_limit if own.posts_limit is None else own.posts_limit
-        formats = own.formats or config.formats
+        formats = _formats_of(feed, config)
         title = _feed_title(feed, config)
         urls = {
             fmt: permalink.absolute(config.url, config.baseurl, format_path(feed.atom_path, fmt))

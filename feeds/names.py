@@ -60,7 +60,7 @@ def kept(name: str) -> str | None:
     return text
 
 
-def _fold(segment_text: str) -> str:
+def fold(segment_text: str) -> str:
     """What a case-insensitive, normalising file system would consider the same name."""
     return unicodedata.normalize("NFC", segment_text.casefold())
 
@@ -81,12 +81,12 @@ def assign(
     notes: list[str] = []
     for name in ordered:
         candidate = (kept(name) if name in as_named else None) or segment(name)
-        folded = _fold(candidate)
+        folded = fold(candidate)
         if folded in taken:
             first, plain, width = taken[folded], candidate, 8
             while folded in taken:
                 candidate = f"{plain}-{hashlib.sha256(name.encode('utf-8', 'surrogatepass')).hexdigest()[:width]}"
-                folded, width = _fold(candidate), width + 4
+                folded, width = fold(candidate), width + 4
             notes.append(
                 f"{name!r} and {first!r} would share the file name {plain!r}; using {candidate!r}"
             )

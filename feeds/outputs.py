@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
-from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -637,16 +637,16 @@ def _serialise_cached(
 # --- every file ---------------------------------------------------------------------------------
 
 
-def render_outputs(
+def settle(
     site: Site,
     caches: Caches,
     *,
     jobs: int | None = 1,
     progress: Progress = quiet,
     alongside: Callable[[], None] | None = None,
-) -> tuple[Site, dict[str, RenderedFile], list[Problem]]:
-    """Every output file of the site, in memory, and what rendering them had to say; and
-    the site they were rendered from.
+) -> tuple[Site, tuple[Problem, ...]]:
+    """Render ahead what every output file needs (`prepare`), and the site those files are
+    then made from, with why posts were left out.
 
     A post whose body cannot be rendered is left out of every feed, as a post that cannot be
     read is: the site is laid out again without it (posts after it move up into the feeds).
@@ -659,12 +659,14 @@ def render_outputs(
         skipped.update(failed)
         site = without_posts(site, frozenset(skipped))
         failed = prepare(site, output_paths(site), caches, jobs=jobs)
-    paths = output_paths(site)
-    files: dict[str, RenderedFile] = {}
-    problems: set[Problem] = set(skipped.values())
-    for path in paths:
+    return site, tuple(skipped.values())
+
+
+def render_outputs(site: Site, caches: Caches) -> Iterator[RenderedFile]:
+    """Every output file of a settled site (see `settle`), one at a time in `output_paths`
+    order: a caller that writes each before asking for the next holds one file's bytes, not
+    every file's."""
+    for path in output_paths(site):
         made = render_file(site, path, caches)
         assert made is not None  # every output path names a file
-        files[path] = made
-        problems.update(made.problems)
-    return site, files, sorted(problems, key=lambda p: (p.where, p.reason, p.severity))
+        yield made

@@ -13,7 +13,7 @@ import os
 import re
 import sys
 import warnings
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from pathlib import PurePosixPath
@@ -306,22 +306,83 @@ def clean_name(name: str) -> str:
     return sys.intern(plain_name(name))
 
 
-def _unique(names: Iterable[str]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(n for n in (clean_name(x) for x in names) if n))
+@dataclass(frozen=True, slots=True)
+class NameLimits:
+    """How many names one post may carry of a kind, and how long one name may be."""
+
+    most: int
+    longest: int
+    setting: str  # the setting of `most`, named in the warning
 
 
-def categories_of(front: Mapping[str, Any], folders: tuple[str, ...], rel: str) -> tuple[str, ...]:
-    """Jekyll's populate_categories: folder categories, `categories` (split) and `category`."""
+def _unique(
+    names: Sequence[str], limits: NameLimits | None = None, kind: str = "names"
+) -> tuple[tuple[str, ...], list[str]]:
+    """Each name once, in the order written; with `limits`, the first `most` of them, each
+    at most `longest` characters, and what was cut or left out.
+
+    Names past the limit are never cleaned: a post of 50,000 tags costs 50,000 splits, not
+    50,000 feeds (and each of those feeds would list all 50,000).
+    """
+    if limits is None:
+        return tuple(dict.fromkeys(n for n in (clean_name(x) for x in names) if n)), []
+    kept: dict[str, None] = {}
+    notes: list[str] = []
+    cut: list[tuple[str, int]] = []  # (the name as cut, its length before)
+    distinct = list(dict.fromkeys(names))
+    at = 0
+    while at < len(distinct) and len(kept) < limits.most:
+        raw = distinct[at]
+        at += 1
+        # Markup in a name shrinks when cleaned: cut generously first, exactly after.
+        name = clean_name(raw[: limits.longest * 8] if len(raw) > limits.longest * 8 else raw)
+        if len(name) > limits.longest:
+            length = max(len(raw), len(name))
+            name = clean_name(name[: limits.longest])
+            cut.append((name, length))
+        if name:
+            kept[name] = None
+    if cut:
+        first, length = cut[0]
+        more = f" and {len(cut) - 1:,} more" if len(cut) > 1 else ""
+        notes.append(
+            f"{_singular(kind)} '{first[:40]}…' ({length:,} characters){more} cut to "
+            f"{limits.longest:,} characters (max_name_length)"
+        )
+    rest = sum(1 for raw in distinct[at:] if raw.strip())
+    if rest:
+        notes.append(
+            f"{len(kept) + rest:,} {kind}; only the first {limits.most:,} are used "
+            f"({limits.setting}), {rest:,} left out"
+        )
+    return tuple(kept), notes
+
+
+def _singular(kind: str) -> str:
+    return {"categories": "category", "tags": "tag"}.get(kind, kind)
+
+
+def categories_of(
+    front: Mapping[str, Any],
+    folders: tuple[str, ...],
+    rel: str,
+    limits: NameLimits | None = None,
+) -> tuple[tuple[str, ...], list[str]]:
+    """Jekyll's populate_categories: folder categories, `categories` (split) and `category`;
+    and what `limits` cut or left out."""
     plural = _names(front.get("categories"), "categories", rel, split=True)
     singular = _names(front.get("category"), "category", rel, split=False)
-    return _unique([*folders, *plural, *(singular or plural)])
+    return _unique([*folders, *plural, *(singular or plural)], limits, "categories")
 
 
-def tags_of(front: Mapping[str, Any], rel: str) -> tuple[str, ...]:
-    """Jekyll's populate_tags: `tag` (one name) if present, else `tags` (split)."""
+def tags_of(
+    front: Mapping[str, Any], rel: str, limits: NameLimits | None = None
+) -> tuple[tuple[str, ...], list[str]]:
+    """Jekyll's populate_tags: `tag` (one name) if present, else `tags` (split); and what
+    `limits` cut or left out."""
     if front.get("tag") not in (None, ""):
-        return _unique(_names(front["tag"], "tag", rel, split=False))
-    return _unique(_names(front.get("tags"), "tags", rel, split=True))
+        return _unique(_names(front["tag"], "tag", rel, split=False), limits, "tags")
+    return _unique(_names(front.get("tags"), "tags", rel, split=True), limits, "tags")
 
 
 def parse_date(value: Any, tz: ZoneInfo, key: str, rel: str) -> tuple[datetime, bool]:
@@ -633,7 +694,19 @@ def parse_post(file: SourceFile, config: Config, *, now: datetime) -> Parsed:
 
     feed_setting = front.get("feed")
     excerpt_only = feed_setting.get("excerpt_only") if isinstance(feed_setting, Mapping) else None
-    categories = categories_of(front, file.categories, rel)
+    categories, cut = categories_of(
+        front,
+        file.categories,
+        rel,
+        NameLimits(
+            config.max_categories_per_post, config.max_name_length, "max_categories_per_post"
+        ),
+    )
+    tags, cut_tags = tags_of(
+        front,
+        rel,
+        NameLimits(config.max_tags_per_post, config.max_name_length, "max_tags_per_post"),
+    )
     custom = _text_field(front, "permalink", rel)
     if file.collection == "posts" or custom:
         path = permalink.post_path(
@@ -652,7 +725,7 @@ def parse_post(file: SourceFile, config: Config, *, now: datetime) -> Parsed:
         inside = rel.split(f"_{file.collection}/", 1)[-1]
         path = permalink.collection_path(template, collection=file.collection, relative=inside)
     url = permalink.absolute(config.url, config.baseurl, path)
-    told: list[Problem] = []
+    told = [Problem(rel, note) for note in (*cut, *cut_tags)]
     entry_id = _entry_id(
         (_text_field(front, "id", rel) or "").strip(),
         rel,
@@ -674,7 +747,7 @@ def parse_post(file: SourceFile, config: Config, *, now: datetime) -> Parsed:
         id=entry_id,
         slug=slug,
         categories=categories,
-        tags=tags_of(front, rel),
+        tags=tags,
         authors=authors_of(front, rel, config.author_data),
         summary=_summary(front, rel),
         image=_image(front, config),

@@ -2,7 +2,7 @@
 
     read    discover -> parse -> index          site.read_site      (the read half)
     render  entry (markup, clean) -> render     outputs.render_file (the render half)
-    write   bytes -> files                      write.write_files
+    write   bytes -> files                      write.Staging (each file as it is rendered)
 
 `serve` runs the same two halves (feedsmith.server.store), so a served file and a built file
 are the same bytes by construction.
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
@@ -19,12 +20,12 @@ from pathlib import Path
 from feedsmith.cache import Cache
 from feedsmith.config import Config
 from feedsmith.errors import EmptySourceError
-from feedsmith.model import BuildReport
-from feedsmith.outputs import Caches, preload_renderer, render_outputs
+from feedsmith.model import BuildReport, Difference, Problem
+from feedsmith.outputs import Caches, output_paths, preload_renderer, render_outputs, settle
 from feedsmith.render import render_links_include
-from feedsmith.site import Progress, load_states, never_posts, quiet, read_site, save_states
+from feedsmith.site import Progress, Site, load_states, never_posts, quiet, read_site, save_states
 from feedsmith.state import locked, read_manifest, state_folder, usable
-from feedsmith.write import WriteResult, differences, write_files, write_text_atomically
+from feedsmith.write import Comparison, Staging, WriteResult, write_text_atomically
 
 
 def _save(cache: Cache) -> None:
@@ -32,6 +33,35 @@ def _save(cache: Cache) -> None:
         cache.commit()
     finally:
         cache.close()
+
+
+def _compare(site: Site, caches: Caches, state: Path, problems: set[Problem]) -> list[Difference]:
+    """`--check`: each file compared with OUT as soon as it is rendered, none of them kept."""
+    comparison = Comparison(site.config.output, state=state)
+    for made in render_outputs(site, caches):
+        problems.update(made.problems)
+        comparison.add(made.path, made.body)
+    return comparison.result()
+
+
+def _write(
+    site: Site,
+    caches: Caches,
+    state: Path,
+    problems: set[Problem],
+    rendered: Callable[[], None],
+) -> WriteResult:
+    """Each file staged as soon as it is rendered (memory holds one file's bytes and every
+    file's digest, not every file), then all renamed into place; `rendered` is called once
+    the last file is made."""
+    with Staging(site.config.output, output_paths(site), state=state) as staging:
+        for made in render_outputs(site, caches):
+            problems.update(made.problems)
+            staging.add(
+                made.path, made.body, made.etag.strip('"'), same=made.path in caches.read_back
+            )
+        rendered()
+        return staging.commit()
 
 
 def build(
@@ -53,8 +83,8 @@ def build(
     state = state_folder(config)
     # --check writes nothing at all: no lock file, no cache, no output folder.
     guard = contextlib.nullcontext() if check else locked(state, config.output)
-    # The cache is saved while the feeds are written (both wait mostly on the disk or on
-    # compression outside the GIL); leaving this block waits for it, inside the lock.
+    # The cache is saved while the feeds are renamed into place and the manifest written;
+    # leaving this block waits for it, inside the lock.
     with guard, ThreadPoolExecutor(max_workers=1) as background:
         cache = Cache(state) if use_cache and not check and usable(state) else None
         saving: Future[None] | None = None
@@ -80,29 +110,35 @@ def build(
                     save_states(cache, site.fingerprint, site.files, known)
                     states_saved = True
 
-            site, files, rendering = render_outputs(
+            site, skipped = settle(
                 site, caches, jobs=jobs, progress=progress, alongside=save_states_once
             )
-            if cache is not None:
-                save_states_once()
-                saving = background.submit(_save, cache)
+            save_states_once()
+            rendering = set(skipped)
+            mismatched: list[Difference] = []
+            if check:
+                mismatched = _compare(site, caches, state, rendering)
+                same = sorted(set(output_paths(site)) - {d.path for d in mismatched})
+                result = WriteResult((), tuple(same), ())
+            else:
+
+                def save_cache() -> None:  # saved while the files are renamed into place
+                    nonlocal saving
+                    if cache is not None:
+                        saving = background.submit(_save, cache)
+
+                result = _write(site, caches, state, rendering, save_cache)
+                if links_include is not None:  # a file the user named, outside OUT on purpose
+                    write_text_atomically(links_include, render_links_include(site.specs))
         finally:
             if cache is not None and saving is None:
                 cache.close()
-        bodies = {path: file.body for path, file in files.items()}
-        mismatched = differences(config.output, bodies, state=state) if check else ()
-        if check:
-            result = WriteResult((), tuple(sorted(set(bodies) - {d.path for d in mismatched})), ())
-        else:
-            digests = {path: file.etag.strip('"') for path, file in files.items()}
-            result = write_files(config.output, bodies, digests, caches.read_back, state=state)
-            if links_include is not None:  # a file the user named, outside OUT on purpose
-                write_text_atomically(links_include, render_links_include(site.specs))
     written = set(result.written)
     return BuildReport(
         posts_read=len(site.files),
         posts_published=len(site.index.posts),
-        problems=site.problems + tuple(rendering),
+        problems=site.problems
+        + tuple(sorted(rendering, key=lambda p: (p.where, p.reason, p.severity))),
         written=result.written,
         unchanged=result.unchanged,
         removed=result.removed,

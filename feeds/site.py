@@ -24,7 +24,7 @@ from feedsmith.config import Config
 from feedsmith.discover import discover
 from feedsmith.errors import PostError, SourceError, UnreadableError, os_reason
 from feedsmith.files import GONE, read_regular
-from feedsmith.index import build_index, feed_specs
+from feedsmith.index import build_index, feed_specs, page_path
 from feedsmith.keys import entry_key
 from feedsmith.model import (
     NO_STAMP,
@@ -248,7 +248,7 @@ def feed_sets(specs: Iterable[FeedSpec]) -> list[tuple[FeedSpec, ...]]:
 
 def preview_path(spec: FeedSpec) -> str:
     """A feed's page for people: beside the feed, `.html` for its extension."""
-    return posixpath.splitext(spec.path)[0] + ".html"
+    return page_path(spec.path)
 
 
 def page_routes(specs: tuple[FeedSpec, ...], config: Config) -> dict[str, tuple[FeedSpec, ...]]:

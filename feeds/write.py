@@ -13,8 +13,9 @@ import itertools
 import os
 import re
 import stat
-from collections.abc import Collection, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Collection
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -214,34 +215,6 @@ def _prune_empty(root: Path, path: Path) -> None:
         parts = parts[:-1]
 
 
-def _write_all(bodies: Mapping[Path, bytes], root: Path) -> None:
-    """Every file written beside its place first, then all renamed into place: a full disk
-    or any other failure while writing leaves every published file as it was, not some new
-    and some old (renaming needs no space)."""
-
-    def stage(path: Path) -> str | OSError:
-        try:
-            return _stage(path, bodies[path], root)
-        except OSError as exc:
-            return exc
-
-    # A second thread writes while the first waits on a slow disk (see WRITERS).
-    with ThreadPoolExecutor(max_workers=WRITERS) as pool:
-        staged = dict(zip(bodies, pool.map(stage, bodies), strict=True))
-    failed = [(path, exc) for path, exc in staged.items() if isinstance(exc, OSError)]
-    if failed:
-        for path, tmp in staged.items():
-            if isinstance(tmp, str):
-                _discard(path, tmp, root)
-        path, exc = failed[0]
-        raise OutputError(path, f"cannot write it: {os_reason(exc)}") from exc
-    for path, tmp in staged.items():
-        try:
-            _commit(path, str(tmp), root)
-        except OSError as exc:
-            raise OutputError(path, f"cannot write it: {os_reason(exc)}") from exc
-
-
 def _write(path: Path, body: bytes, root: Path | None = None) -> None:
     """_atomic_write, with what went wrong said as an OutputError naming the file."""
     try:
@@ -299,63 +272,153 @@ def output_folder(out: Path) -> None:
         raise OutputError(out, f"cannot make this folder: {os_reason(exc)}") from exc
 
 
-def write_files(
-    out: Path,
-    files: Mapping[str, bytes],
-    digests: Mapping[str, str],
-    same: Collection[str] = (),
-    *,
-    state: Path,
-) -> WriteResult:
-    """Write every file that changed, then remove feeds of the last build that are gone.
+class Staging:
+    """Files written into OUT as they are rendered, in two phases: each changed file is
+    staged (written to a temporary name beside its place) as soon as it is given, and only
+    `commit` renames them all into place. A full disk or any other failure before that
+    leaves every published file as it was, not some new and some old (renaming needs no
+    space); only each file's path and digest are kept, never its bytes.
 
-    All paths are checked before the first byte is written; removals happen only after every
-    write succeeded, so an interrupted build never loses a feed of the last good one. Files in
-    `same` were just read from OUT with these very bytes: they are not read again. What was
-    written is kept in the state folder (feedsmith.state), never in OUT.
+    Every path is checked before the first byte is written. Use it as a context manager:
+    leaving the block without `commit` (an error, an interrupt) removes every staged file.
     """
-    output_folder(out)
-    checked: dict[Path, Path] = {}
-    targets = {rel: target(out, rel, checked) for rel in sorted(files)}
-    _sweep({path.parent for path in targets.values()} | {out.resolve()})
-    previous = read_manifest(state, out)
-    written: list[str] = []
-    unchanged: list[str] = []
-    for rel, path in targets.items():
-        (unchanged if rel in same or _same(path, files[rel]) else written).append(rel)
-    root = out.resolve()
-    _write_all({targets[rel]: files[rel] for rel in written}, root)
-    removed: list[str] = []
-    for rel in sorted(set(previous) - set(files)):
+
+    def __init__(self, out: Path, rels: Collection[str], *, state: Path) -> None:
+        output_folder(out)
+        self._out, self._state = out, state
+        self._checked: dict[Path, Path] = {}
+        self._targets = {rel: target(out, rel, self._checked) for rel in sorted(rels)}
+        _sweep({path.parent for path in self._targets.values()} | {out.resolve()})
+        self._root = out.resolve()
+        self._digests: dict[str, str] = {}
+        self._staged: dict[str, str] = {}  # rel -> its temporary name
+        self._unchanged: list[str] = []
+        # A second thread writes while the first waits on a slow disk (see WRITERS); a few
+        # files at most wait for them, so memory holds a few bodies, not every one.
+        self._pool = ThreadPoolExecutor(max_workers=WRITERS)
+        self._pending: deque[tuple[str, Future[str | None]]] = deque()
+        self._failed: tuple[str, OSError] | None = None
+        self._done = False
+
+    def __enter__(self) -> Staging:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if not self._done:
+            self.discard()
+
+    def add(self, rel: str, body: bytes, digest: str, *, same: bool = False) -> None:
+        """Stage the file `rel` unless OUT already holds these bytes; `same`: they were just
+        read from OUT (not read again). OutputError as soon as a file cannot be written."""
+        path = self._targets[rel]
+        self._digests[rel] = digest
+        if same:
+            self._unchanged.append(rel)
+        else:
+            self._pending.append((rel, self._pool.submit(self._stage_one, path, body)))
+        while self._pending and (len(self._pending) > 2 * WRITERS or self._pending[0][1].done()):
+            self._settle(*self._pending.popleft())
+        if self._failed is not None:
+            self._raise()
+
+    def _stage_one(self, path: Path, body: bytes) -> str | None:
+        if _same(path, body):
+            return None
+        return _stage(path, body, self._root)
+
+    def _settle(self, rel: str, future: Future[str | None]) -> None:
         try:
-            path = target(out, rel, checked)
-            gone = _remove(root, path)
-        except OutputError:
-            continue  # a symlink in the way: nothing is removed through it
+            tmp = future.result()
         except OSError as exc:
-            raise OutputError(root / rel, f"cannot remove it: {os_reason(exc)}") from exc
-        if gone:
-            removed.append(rel)
-            _prune_empty(root, path)
-    body = manifest_body(out, digests)
-    kept = manifest_path(state, out)
-    if not _same(kept, body) and usable(kept.parent):
-        _write(kept, body, kept.parent)
-    forget_old_bookkeeping(state, out)
-    return WriteResult(tuple(written), tuple(unchanged), tuple(removed))
+            if self._failed is None:
+                self._failed = (rel, exc)
+            return
+        if tmp is None:
+            self._unchanged.append(rel)
+        else:
+            self._staged[rel] = tmp
+
+    def _raise(self) -> None:
+        assert self._failed is not None
+        rel, exc = self._failed
+        self.discard()
+        raise OutputError(self._targets[rel], f"cannot write it: {os_reason(exc)}") from exc
+
+    def discard(self) -> None:
+        """Remove every file staged and not yet renamed."""
+        self._done = True
+        while self._pending:
+            self._settle(*self._pending.popleft())
+        self._pool.shutdown()
+        for rel, tmp in self._staged.items():
+            _discard(self._targets[rel], tmp, self._root)
+        self._staged.clear()
+
+    def commit(self) -> WriteResult:
+        """Rename every staged file into place, then remove feeds of the last build that are
+        gone (only after every write succeeded, so an interrupted build never loses a feed of
+        the last good one), and keep what was written in the state folder (feedsmith.state),
+        never in OUT."""
+        while self._pending:
+            self._settle(*self._pending.popleft())
+        if self._failed is not None:
+            self._raise()
+        missing = set(self._targets) - set(self._digests)
+        assert not missing, f"never given: {sorted(missing)[:3]}"
+        self._done = True
+        self._pool.shutdown()
+        for rel in sorted(self._staged):
+            try:
+                _commit(self._targets[rel], self._staged.pop(rel), self._root)
+            except OSError as exc:
+                self.discard()
+                raise OutputError(self._targets[rel], f"cannot write it: {os_reason(exc)}") from exc
+        written = sorted(set(self._targets) - set(self._unchanged))
+        removed = self._remove_stale()
+        body = manifest_body(self._out, self._digests)
+        kept = manifest_path(self._state, self._out)
+        if not _same(kept, body) and usable(kept.parent):
+            _write(kept, body, kept.parent)
+        forget_old_bookkeeping(self._state, self._out)
+        return WriteResult(tuple(written), tuple(sorted(self._unchanged)), tuple(removed))
+
+    def _remove_stale(self) -> list[str]:
+        removed: list[str] = []
+        for rel in sorted(set(read_manifest(self._state, self._out)) - set(self._targets)):
+            try:
+                path = target(self._out, rel, self._checked)
+                gone = _remove(self._root, path)
+            except OutputError:
+                continue  # a symlink in the way: nothing is removed through it
+            except OSError as exc:
+                raise OutputError(self._root / rel, f"cannot remove it: {os_reason(exc)}") from exc
+            if gone:
+                removed.append(rel)
+                _prune_empty(self._root, path)
+        return removed
 
 
-def differences(out: Path, files: Mapping[str, bytes], *, state: Path) -> list[Difference]:
-    """What `--check` reports: files missing or different, and stale feeds still present
-    (those the last build wrote, where its manifest is at hand)."""
-    found = []
-    for rel in sorted(files):
-        path = target(out, rel)
-        if not _same(path, files[rel]):
-            found.append(Difference(rel, "different" if path.is_file() else "missing"))
-    stale = sorted(set(read_manifest(state, out)) - set(files))
-    found += [Difference(rel, "stale") for rel in stale if (out / rel).is_file()]
-    return found
+class Comparison:
+    """What `--check` reports, file by file as they are rendered, holding none of them:
+    files missing or different, and at the end stale feeds still present (those the last
+    build wrote, where its manifest is at hand)."""
+
+    def __init__(self, out: Path, *, state: Path) -> None:
+        self._out, self._state = out, state
+        self._checked: dict[Path, Path] = {}
+        self._found: list[Difference] = []
+        self._seen: set[str] = set()
+
+    def add(self, rel: str, body: bytes) -> None:
+        self._seen.add(rel)
+        path = target(self._out, rel, self._checked)
+        if not _same(path, body):
+            self._found.append(Difference(rel, "different" if path.is_file() else "missing"))
+
+    def result(self) -> list[Difference]:
+        stale = sorted(set(read_manifest(self._state, self._out)) - self._seen)
+        found = sorted(self._found, key=lambda d: d.path)
+        return found + [Difference(rel, "stale") for rel in stale if (self._out / rel).is_file()]
 
 
 def write_text_atomically(path: Path, text: str) -> None:
