@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -31,6 +31,19 @@ MEDIA_TYPES: Mapping[str, str] = {
     "json": "application/feed+json; charset=utf-8",
     "opml": "text/x-opml; charset=utf-8",
 }
+
+
+# Where a stage says how far it is: (stage, done, total). The stages, in order: "read" (post
+# files parsed, of those not known from the cache; (0, 0) while the files are found), "index"
+# (0, 0: the posts indexed and every feed laid out), "render" (posts rendered, of those the
+# caches lack), "assemble" (output files made from the entries), "write" or, for --check,
+# "check" (output files compared or written), "save" (0, 0: waiting for the build cache).
+# A total of 0 is a step without a count. A stage reports from the thread that runs it.
+Progress = Callable[[str, int, int], None]
+
+
+def quiet(stage: str, done: int, total: int) -> None:
+    """The default progress sink: nothing."""
 
 
 # What a file's stat says about its content: modification time, size, inode and change time

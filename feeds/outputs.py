@@ -36,11 +36,13 @@ from feedsmith.model import (
     Globals,
     Post,
     Problem,
+    Progress,
     RenderedFile,
+    quiet,
 )
 from feedsmith.parallel import MIN_ITEMS, pmap
 from feedsmith.render import entry_fragments, etag_of, link_tag, render, render_opml
-from feedsmith.site import Progress, Site, quiet, without_posts
+from feedsmith.site import Site, without_posts
 from feedsmith.write import target
 
 Kind = tuple[Format, bool]  # how feeds show an entry: their format, and excerpts only or not
@@ -571,6 +573,7 @@ def prepare(
         [(site.index.posts[i], tuple(sorted(kinds[i]))) for i in todo[n : n + ENTRY_BATCH]]
         for n in range(0, len(todo), ENTRY_BATCH)
     ]
+    progress("render", 0, len(todo))
     made = pmap(
         _entry_batch,
         batches,
@@ -652,9 +655,10 @@ def render_outputs(
     paths = output_paths(site)
     files: dict[str, RenderedFile] = {}
     problems: set[Problem] = set(skipped.values())
-    for path in paths:
+    for done, path in enumerate(paths, 1):
         made = render_file(site, path, caches)
         assert made is not None  # every output path names a file
         files[path] = made
         problems.update(made.problems)
+        progress("assemble", done, len(paths))
     return site, files, sorted(problems, key=lambda p: (p.where, p.reason, p.severity))

@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 
 from feedsmith.cache import Cache
 from feedsmith.config import Config
-from feedsmith.model import BuildReport
+from feedsmith.model import BuildReport, Progress, quiet
 from feedsmith.outputs import Caches, preload_renderer, render_outputs
 from feedsmith.render import render_links_include
-from feedsmith.site import Progress, load_states, never_posts, quiet, read_site, save_states
+from feedsmith.site import load_states, never_posts, read_site, save_states
 from feedsmith.state import locked, read_manifest, state_folder, usable
 from feedsmith.write import WriteResult, differences, write_files, write_text_atomically
 
@@ -42,12 +43,16 @@ def build(
     jobs: int | None = None,
     use_cache: bool = True,
     links_include: Path | None = None,
+    waiting: Callable[[int | None], None] | None = None,
 ) -> BuildReport:
-    """Build every feed of `config.source` into `config.output` (or, with `check`, compare)."""
+    """Build every feed of `config.source` into `config.output` (or, with `check`, compare).
+
+    `progress` hears how far each stage is (see model.Progress); `waiting`, that another build
+    into the same output folder holds it, with that build's process id where it is known."""
     started = time.perf_counter()
     state = state_folder(config)
     # --check writes nothing at all: no lock file, no cache, no output folder.
-    guard = contextlib.nullcontext() if check else locked(state, config.output)
+    guard = contextlib.nullcontext() if check else locked(state, config.output, waiting)
     # The cache is saved while the feeds are written (both wait mostly on the disk or on
     # compression outside the GIL); leaving this block waits for it, inside the lock.
     with guard, ThreadPoolExecutor(max_workers=1) as background:
@@ -83,14 +88,20 @@ def build(
             if cache is not None and saving is None:
                 cache.close()
         bodies = {path: file.body for path, file in files.items()}
-        mismatched = differences(config.output, bodies, state=state) if check else ()
+        mismatched = (
+            differences(config.output, bodies, state=state, progress=progress) if check else ()
+        )
         if check:
             result = WriteResult((), tuple(sorted(set(bodies) - {d.path for d in mismatched})), ())
         else:
             digests = {path: file.etag.strip('"') for path, file in files.items()}
-            result = write_files(config.output, bodies, digests, caches.read_back, state=state)
+            result = write_files(
+                config.output, bodies, digests, caches.read_back, state=state, progress=progress
+            )
             if links_include is not None:  # a file the user named, outside OUT on purpose
                 write_text_atomically(links_include, render_links_include(site.specs))
+        if saving is not None and not saving.done():  # leaving the block waits for it
+            progress("save", 0, 0)
     written = set(result.written)
     return BuildReport(
         posts_read=len(site.files),

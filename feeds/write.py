@@ -13,14 +13,14 @@ import itertools
 import os
 import re
 import stat
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from feedsmith.errors import OutputError, os_reason
 from feedsmith.files import read_regular
-from feedsmith.model import Difference
+from feedsmith.model import Difference, Progress, quiet
 from feedsmith.state import (
     forget_old_bookkeeping,
     manifest_body,
@@ -214,7 +214,9 @@ def _prune_empty(root: Path, path: Path) -> None:
         parts = parts[:-1]
 
 
-def _write_all(bodies: Mapping[Path, bytes], root: Path) -> None:
+def _write_all(
+    bodies: Mapping[Path, bytes], root: Path, staged_one: Callable[[], None] = lambda: None
+) -> None:
     """Every file written beside its place first, then all renamed into place: a full disk
     or any other failure while writing leaves every published file as it was, not some new
     and some old (renaming needs no space)."""
@@ -226,8 +228,11 @@ def _write_all(bodies: Mapping[Path, bytes], root: Path) -> None:
             return exc
 
     # A second thread writes while the first waits on a slow disk (see WRITERS).
+    staged: dict[Path, str | OSError] = {}
     with ThreadPoolExecutor(max_workers=WRITERS) as pool:
-        staged = dict(zip(bodies, pool.map(stage, bodies), strict=True))
+        for path, tmp in zip(bodies, pool.map(stage, bodies), strict=True):
+            staged[path] = tmp
+            staged_one()
     failed = [(path, exc) for path, exc in staged.items() if isinstance(exc, OSError)]
     if failed:
         for path, tmp in staged.items():
@@ -306,6 +311,7 @@ def write_files(
     same: Collection[str] = (),
     *,
     state: Path,
+    progress: Progress = quiet,
 ) -> WriteResult:
     """Write every file that changed, then remove feeds of the last build that are gone.
 
@@ -321,10 +327,21 @@ def write_files(
     previous = read_manifest(state, out)
     written: list[str] = []
     unchanged: list[str] = []
-    for rel, path in targets.items():
-        (unchanged if rel in same or _same(path, files[rel]) else written).append(rel)
+    total = len(targets)
+    progress("write", 0, total)
+    for rel, path in targets.items():  # a file counts as done once compared equal, or written
+        if rel in same or _same(path, files[rel]):
+            unchanged.append(rel)
+            progress("write", len(unchanged), total)
+        else:
+            written.append(rel)
     root = out.resolve()
-    _write_all({targets[rel]: files[rel] for rel in written}, root)
+    done = itertools.count(len(unchanged) + 1)
+    _write_all(
+        {targets[rel]: files[rel] for rel in written},
+        root,
+        lambda: progress("write", next(done), total),
+    )
     removed: list[str] = []
     for rel in sorted(set(previous) - set(files)):
         try:
@@ -345,14 +362,17 @@ def write_files(
     return WriteResult(tuple(written), tuple(unchanged), tuple(removed))
 
 
-def differences(out: Path, files: Mapping[str, bytes], *, state: Path) -> list[Difference]:
+def differences(
+    out: Path, files: Mapping[str, bytes], *, state: Path, progress: Progress = quiet
+) -> list[Difference]:
     """What `--check` reports: files missing or different, and stale feeds still present
     (those the last build wrote, where its manifest is at hand)."""
     found = []
-    for rel in sorted(files):
+    for done, rel in enumerate(sorted(files), 1):
         path = target(out, rel)
         if not _same(path, files[rel]):
             found.append(Difference(rel, "different" if path.is_file() else "missing"))
+        progress("check", done, len(files))
     stale = sorted(set(read_manifest(state, out)) - set(files))
     found += [Difference(rel, "stale") for rel in stale if (out / rel).is_file()]
     return found
