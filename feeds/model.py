@@ -33,12 +33,12 @@ MEDIA_TYPES: Mapping[str, str] = {
 }
 
 
-# Where a stage says how far it is: (stage, done, total). The stages, in order: "read" (post
-# files parsed, of those not known from the cache; (0, 0) while the files are found), "index"
-# (0, 0: the posts indexed and every feed laid out), "render" (posts rendered, of those the
-# caches lack), "assemble" (output files made from the entries), "write" or, for --check,
-# "check" (output files compared or written), "save" (0, 0: waiting for the build cache).
-# A total of 0 is a step without a count. A stage reports from the thread that runs it.
+# Where a stage says how far it is: (stage, done, total). The stages, in order: "load" (the
+# build cache read), "find" (the post files found), "read" (post files parsed, of those not known from the cache), "index"
+# (the posts indexed and every feed laid out), "render" (posts rendered, of those the caches
+# lack), "assemble" (output files made from the entries), "write" or, for --check, "check"
+# (output files compared or written), "save" (waiting for the build cache to be saved).
+# A total of 0: a step without a count, or nothing to count.
 Progress = Callable[[str, int, int], None]
 
 

@@ -59,6 +59,8 @@ def build(
         cache = Cache(state) if use_cache and not check and usable(state) else None
         saving: Future[None] | None = None
         try:
+            if cache is not None:
+                progress("load", 0, 0)
             known = load_states(cache, config.fingerprint()) if cache is not None else {}
             site = read_site(
                 config,

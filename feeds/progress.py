@@ -1,5 +1,5 @@
-"""What a build shows while it runs: each phase (read, index, render, assemble, write…) with
-its count, rate and time left.
+"""What a build shows while it runs: each phase (load, find, read, index, render, assemble,
+write, save) with its count, rate and time left.
 
 On a terminal, rich draws one row per phase, redrawn in place and cleared at the end (the
 summary that follows is the only thing left on the screen). Anywhere else (a CI log, a pipe),
@@ -30,15 +30,18 @@ DELAY = 0.5  # a build over sooner draws nothing on a terminal either
 REDRAW = 0.1  # seconds between redraws on a terminal
 LABEL = 8  # the width of a phase's name
 
-# What each stage counts, and what it says while it has no count.
+# What each stage counts, and what it says when it has no count: while the post files are
+# found, during a step that has none, or when there is nothing to count (all in the cache).
 STAGES: Mapping[str, tuple[str, str]] = {
-    "read": ("posts", "finding the posts"),
-    "index": ("", "indexing the posts, laying out the feeds"),
-    "render": ("posts", "rendering the posts"),
-    "assemble": ("files", "making the files"),
-    "write": ("files", "writing the files"),
-    "check": ("files", "comparing the files"),
-    "save": ("", "saving the build cache"),
+    "load": ("", "reading the build cache…"),
+    "find": ("", "finding the post files…"),
+    "read": ("posts", "every post from the cache"),
+    "index": ("", "laying out the feeds…"),
+    "render": ("posts", "every post from the cache"),
+    "assemble": ("files", "no file to make"),
+    "write": ("files", "no file to write"),
+    "check": ("files", "no file to compare"),
+    "save": ("", "saving the cache…"),
 }
 
 
@@ -70,6 +73,15 @@ class Phase:
     @property
     def note(self) -> str:
         return STAGES.get(self.stage, ("", self.stage))[1]
+
+
+BRIEF = 0.1  # seconds: a step without a count that took less is not worth a row once over
+
+
+def worth_a_row(phase: Phase) -> bool:
+    """Whether a terminal shows `phase`: always, but for a step without a count over in an
+    instant (reading an empty cache, laying out a small site)."""
+    return phase.total > 0 or phase.ended is None or phase.ended - phase.began >= BRIEF
 
 
 class Phases:
@@ -114,7 +126,7 @@ def plain_line(phase: Phase, now: float) -> str:
         return f"{phase.stage}: {phase.note} ({_seconds(spent)})"
     line = f"{phase.stage} {phase.done:,}/{phase.total:,} {phase.unit}".rstrip()
     rate = phase.done / spent
-    if phase.done and rate > 0:
+    if 0 < phase.done < phase.total:
         line += f", {rate:,.0f}/s, about {_seconds((phase.total - phase.done) / rate)} left"
     return line
 
@@ -178,7 +190,7 @@ def _columns(clock: Callable[[], float]) -> tuple[ProgressColumn, ...]:
         def render(self, task: Task) -> Text:
             phase: Phase = task.fields["phase"]
             if phase.total <= 0:
-                return Text(phase.note + ("" if phase.ended else "…"))
+                return Text(phase.note)
             return Text(f"{phase.done:,}/{phase.total:,} {phase.unit}")
 
     class Rate(ProgressColumn):
@@ -220,6 +232,7 @@ class TerminalRows:
             auto_refresh=False,  # our thread redraws: one writer to the terminal
             redirect_stdout=False,
             redirect_stderr=False,
+            get_time=phases.clock,
         )
         self._tasks: dict[str, TaskID] = {}
         self._started = False
@@ -230,6 +243,10 @@ class TerminalRows:
         """The rows for `phases`, drawn now."""
         for phase in phases:
             task = self._tasks.get(phase.stage)
+            if not worth_a_row(phase):
+                if task is not None:
+                    self.rich.update(task, visible=False)
+                continue
             if task is None:
                 task = self.rich.add_task(phase.stage, total=None, stage=phase.stage, phase=phase)
                 self._tasks[phase.stage] = task

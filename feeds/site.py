@@ -177,7 +177,7 @@ def read_site(
     if previous is not None and previous.config == config:
         known = previous.files
     known = known or {}
-    progress("read", 0, 0)
+    progress("find", 0, 0)
     found, problems = discover(
         config.source,
         jekyll=config.jekyll,

@@ -4,8 +4,10 @@ what a person at a terminal of that size would see, screen by screen."""
 from __future__ import annotations
 
 import fcntl
+import html
 import os
 import pty
+import re
 import select
 import struct
 import subprocess
@@ -40,10 +42,11 @@ def on_terminal(
     rows: int = 30,
     env: Mapping[str, str] | None = None,
     timeout: float = 300,
-    seen: Callable[[tuple[str, ...]], None] | None = None,
+    seen: Callable[[pyte.Screen], None] | None = None,
 ) -> Run:
     """Run `argv` with its standard output and error on a new pseudo-terminal of `columns` x
-    `rows`; `seen` is called with each screen as it changes."""
+    `rows`; `seen` is called with the screen each time it changes (read it then: it goes on
+    changing)."""
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
     screen = pyte.Screen(columns, rows)
@@ -83,7 +86,7 @@ def on_terminal(
             if not screens or screens[-1] != shown:
                 screens.append(shown)
                 if seen is not None:
-                    seen(shown)
+                    seen(screen)
         else:
             process.kill()
             raise AssertionError(f"{argv} still ran after {timeout} s")
@@ -94,3 +97,49 @@ def on_terminal(
             process.kill()
             process.wait()
     return Run(tuple(screens), lines(screen), bytes(raw), returncode)
+
+
+# The xterm palette for pyte's colour names; other colours come as six hex digits.
+_NAMED = {
+    "black": "#000000",
+    "red": "#cd3131",
+    "green": "#0dbc79",
+    "brown": "#e5e510",
+    "yellow": "#e5e510",
+    "blue": "#2472c8",
+    "magenta": "#bc3fbc",
+    "cyan": "#11a8cd",
+    "white": "#e5e5e5",
+}
+FOREGROUND, BACKGROUND = "#d4d4d4", "#1e1e1e"
+
+
+def _colour(name: str, default: str) -> str:
+    if name == "default":
+        return default
+    if re.fullmatch(r"[0-9a-fA-F]{6}", name):
+        return f"#{name}"
+    return _NAMED.get(name.removeprefix("bright"), default)
+
+
+def as_html(screen: pyte.Screen, title: str) -> str:
+    """The screen as a page: each cell's character in its colours, bold where bold."""
+    rows = []
+    for y in range(screen.lines):
+        cells = []
+        for x in range(screen.columns):
+            char = screen.buffer[y][x]
+            fg = _colour(char.fg, FOREGROUND)
+            bg = _colour(char.bg, BACKGROUND)
+            if char.reverse:
+                fg, bg = bg, fg
+            style = f"color:{fg};background:{bg}" + (";font-weight:bold" if char.bold else "")
+            cells.append(f'<span style="{style}">{html.escape(char.data or " ")}</span>')
+        rows.append("".join(cells))
+    body = "\n".join(rows)
+    return (
+        f"<!doctype html><meta charset=utf-8><title>{html.escape(title)}</title>"
+        f"<style>body{{margin:0;background:{BACKGROUND}}}pre{{margin:0;padding:12px 16px;"
+        f"display:inline-block;font:15px/1.35 'DejaVu Sans Mono',monospace;color:{FOREGROUND};"
+        f"background:{BACKGROUND}}}</style><pre>{body}</pre>"
+    )
