@@ -34,6 +34,7 @@ from feedsmith.outputs import (
 )
 from feedsmith.pages import CSP as PAGE_CSP
 from feedsmith.pipeline import build as _build
+from feedsmith.progress import logged as log_progress
 from feedsmith.site import Site, read_site
 from feedsmith.state import no_symlinks, state_folder
 from feedsmith.version import __version__
@@ -64,6 +65,7 @@ __all__ = [
     "create_app",
     "held_bytes",
     "load_config",
+    "log_progress",
     "may_change_site",
     "no_symlinks",
     "notify_hubs",

@@ -8,11 +8,11 @@ that cannot listen, 2 usage, configuration errors or a source without posts, 130
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ipaddress
 import json
 import sys
-import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
@@ -28,44 +28,16 @@ from feedsmith.errors import (
     os_reason,
     printable,
 )
-from feedsmith.model import BuildReport
+from feedsmith.model import BuildReport, quiet
 from feedsmith.outputs import links_data
 from feedsmith.pipeline import build
+from feedsmith.progress import Shown, shown
 from feedsmith.render import render_links
 from feedsmith.site import load_states, never_posts, read_site
 from feedsmith.state import state_folder, usable
 from feedsmith.version import __version__
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
-
-
-class _Progress:
-    """A one-line progress bar on a terminal; silent elsewhere and for short jobs."""
-
-    def __init__(self, stream: TextIO, enabled: bool) -> None:
-        self.stream = stream
-        self.enabled = enabled and stream.isatty()
-        self.started = time.monotonic()
-        self.last = 0.0
-        self.shown = False
-
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        if not self.enabled:
-            return
-        now = time.monotonic()
-        if now - self.started < 0.5 or (now - self.last < 0.1 and done < total):
-            return
-        self.last = now
-        width = 30
-        filled = width * done // max(total, 1)
-        self.stream.write(f"\r{stage:>7} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
-        self.stream.flush()
-        self.shown = True
-
-    def clear(self) -> None:
-        if self.shown:
-            self.stream.write("\r" + " " * 60 + "\r")
-            self.stream.flush()
 
 
 def _add_source(parser: argparse.ArgumentParser) -> None:
@@ -344,6 +316,14 @@ def _report(
         )
 
 
+def _waiting(screen: Shown, output: Path) -> Callable[[int | None], None]:
+    def say(pid: int | None) -> None:
+        holder = f" (pid {pid})" if pid is not None else ""
+        screen.say(f"waiting for another build of {printable(str(output))}/ to finish{holder}…")
+
+    return say
+
+
 def _build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     config = load_config(
         args.source, config_file=args.config, output=args.output, overrides=_overrides(args)
@@ -352,19 +332,20 @@ def _build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         config = replace(config, jekyll_content=args.jekyll_content)
     if args.jobs is not None and args.jobs < 1:
         raise ConfigError("--jobs", "must be at least 1")
-    progress = _Progress(err, enabled=not args.quiet)
-    try:
+    display: contextlib.AbstractContextManager[Shown | None] = (
+        contextlib.nullcontext() if args.quiet else shown(err)
+    )
+    with display as screen:
         report = build(
             config,
             check=args.check,
-            progress=progress,
+            progress=screen.progress if screen is not None else quiet,
             jobs=args.jobs,
             use_cache=not args.no_cache,
             links_include=args.links_include,
             allow_empty=args.allow_empty,
+            waiting=_waiting(screen, config.output) if screen is not None else None,
         )
-    finally:
-        progress.clear()
     _report(report, args, config.output, out, err)
     if args.links_include is not None and not args.check and not args.quiet:
         out.write(f"links: {printable(str(args.links_include))} is up to date\n")

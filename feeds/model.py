@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -31,6 +31,20 @@ MEDIA_TYPES: Mapping[str, str] = {
     "json": "application/feed+json; charset=utf-8",
     "opml": "text/x-opml; charset=utf-8",
 }
+
+
+# Where a stage says how far it is: (stage, done, total). The stages, in order: "load" (the
+# build cache read), "find" (the post files found), "read" (post files parsed, of those not
+# known from the cache), "index" (the posts indexed and every feed laid out), "render" (posts
+# rendered, of those the caches lack), "write" or, for --check, "check" (output files made
+# from the entries and staged or compared, one at a time), "save" (waiting for the build cache
+# to be saved).
+# A total of 0: a step without a count, or nothing to count.
+Progress = Callable[[str, int, int], None]
+
+
+def quiet(stage: str, done: int, total: int) -> None:
+    """The default progress sink: nothing."""
 
 
 # What a file's stat says about its content: modification time, size, inode and change time

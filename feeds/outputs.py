@@ -36,11 +36,13 @@ from feedsmith.model import (
     Globals,
     Post,
     Problem,
+    Progress,
     RenderedFile,
+    quiet,
 )
 from feedsmith.parallel import MIN_ITEMS, pmap
 from feedsmith.render import entry_fragments, etag_of, link_tag, render, render_opml
-from feedsmith.site import Progress, Site, quiet, without_posts
+from feedsmith.site import Site, without_posts
 from feedsmith.write import target
 
 Kind = tuple[Format, bool]  # how feeds show an entry: their format, and excerpts only or not
@@ -581,6 +583,7 @@ def prepare(
         [(site.index.posts[i], tuple(sorted(kinds[i]))) for i in todo[n : n + ENTRY_BATCH]]
         for n in range(0, len(todo), ENTRY_BATCH)
     ]
+    progress("render", 0, len(todo))
     made = pmap(
         _entry_batch,
         batches,

@@ -20,10 +20,10 @@ from pathlib import Path
 from feedsmith.cache import Cache
 from feedsmith.config import Config
 from feedsmith.errors import EmptySourceError
-from feedsmith.model import BuildReport, Difference, Problem
+from feedsmith.model import BuildReport, Difference, Problem, Progress, quiet
 from feedsmith.outputs import Caches, output_paths, preload_renderer, render_outputs, settle
 from feedsmith.render import render_links_include
-from feedsmith.site import Progress, Site, load_states, never_posts, quiet, read_site, save_states
+from feedsmith.site import Site, load_states, never_posts, read_site, save_states
 from feedsmith.state import locked, read_manifest, state_folder, usable
 from feedsmith.write import Comparison, Staging, WriteResult, write_text_atomically
 
@@ -35,12 +35,17 @@ def _save(cache: Cache) -> None:
         cache.close()
 
 
-def _compare(site: Site, caches: Caches, state: Path, problems: set[Problem]) -> list[Difference]:
+def _compare(
+    site: Site, caches: Caches, state: Path, problems: set[Problem], progress: Progress
+) -> list[Difference]:
     """`--check`: each file compared with OUT as soon as it is rendered, none of them kept."""
     comparison = Comparison(site.config.output, state=state)
-    for made in render_outputs(site, caches):
+    total = len(output_paths(site))
+    progress("check", 0, total)
+    for done, made in enumerate(render_outputs(site, caches), 1):
         problems.update(made.problems)
         comparison.add(made.path, made.body)
+        progress("check", done, total)
     return comparison.result()
 
 
@@ -50,16 +55,21 @@ def _write(
     state: Path,
     problems: set[Problem],
     rendered: Callable[[], None],
+    *,
+    progress: Progress,
 ) -> WriteResult:
     """Each file staged as soon as it is rendered (memory holds one file's bytes and every
     file's digest, not every file), then all renamed into place; `rendered` is called once
     the last file is made."""
-    with Staging(site.config.output, output_paths(site), state=state) as staging:
-        for made in render_outputs(site, caches):
+    paths = output_paths(site)
+    progress("write", 0, len(paths))
+    with Staging(site.config.output, paths, state=state) as staging:
+        for done, made in enumerate(render_outputs(site, caches), 1):
             problems.update(made.problems)
             staging.add(
                 made.path, made.body, made.etag.strip('"'), same=made.path in caches.read_back
             )
+            progress("write", done, len(paths))
         rendered()
         return staging.commit()
 
@@ -74,21 +84,25 @@ def build(
     use_cache: bool = True,
     links_include: Path | None = None,
     allow_empty: bool = False,
+    waiting: Callable[[int | None], None] | None = None,
 ) -> BuildReport:
     """Build every feed of `config.source` into `config.output` (or, with `check`, compare).
 
     A source without a single post file raises EmptySourceError unless `allow_empty`.
-    """
+    `progress` hears how far each stage is (see model.Progress); `waiting`, that another build
+    into the same output folder holds it, with that build's process id where it is known."""
     started = time.perf_counter()
     state = state_folder(config)
     # --check writes nothing at all: no lock file, no cache, no output folder.
-    guard = contextlib.nullcontext() if check else locked(state, config.output)
+    guard = contextlib.nullcontext() if check else locked(state, config.output, waiting)
     # The cache is saved while the feeds are renamed into place and the manifest written;
     # leaving this block waits for it, inside the lock.
     with guard, ThreadPoolExecutor(max_workers=1) as background:
         cache = Cache(state) if use_cache and not check and usable(state) else None
         saving: Future[None] | None = None
         try:
+            if cache is not None:
+                progress("load", 0, 0)
             known = load_states(cache, config.fingerprint()) if cache is not None else {}
             site = read_site(
                 config,
@@ -117,7 +131,7 @@ def build(
             rendering = set(skipped)
             mismatched: list[Difference] = []
             if check:
-                mismatched = _compare(site, caches, state, rendering)
+                mismatched = _compare(site, caches, state, rendering, progress)
                 same = sorted(set(output_paths(site)) - {d.path for d in mismatched})
                 result = WriteResult((), tuple(same), ())
             else:
@@ -127,12 +141,14 @@ def build(
                     if cache is not None:
                         saving = background.submit(_save, cache)
 
-                result = _write(site, caches, state, rendering, save_cache)
+                result = _write(site, caches, state, rendering, save_cache, progress=progress)
                 if links_include is not None:  # a file the user named, outside OUT on purpose
                     write_text_atomically(links_include, render_links_include(site.specs))
         finally:
             if cache is not None and saving is None:
                 cache.close()
+        if saving is not None and not saving.done():  # leaving the block waits for it
+            progress("save", 0, 0)
     written = set(result.written)
     return BuildReport(
         posts_read=len(site.files),

@@ -34,18 +34,14 @@ from feedsmith.model import (
     Links,
     Post,
     Problem,
+    Progress,
     SourceFile,
     links_version,
+    quiet,
     stamp_of,
 )
 from feedsmith.parallel import MIN_ITEMS, pmap
 from feedsmith.parse import content_digest, parse_post
-
-Progress = Callable[[str, int, int], None]  # (stage, done, total)
-
-
-def quiet(stage: str, done: int, total: int) -> None:
-    """The default progress sink: nothing."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +177,7 @@ def read_site(
     if previous is not None and previous.config == config:
         known = previous.files
     known = known or {}
+    progress("find", 0, 0)
     found, problems = discover(
         config.source,
         jekyll=config.jekyll,
@@ -197,6 +194,7 @@ def read_site(
         states[file.rel] = _reuse(before, file, now, taken) if before is not None else None
     problems.extend(Problem(where, reason, "notice") for where, reason in config.notes)
     todo = [file for file in found if states[file.rel] is None]
+    progress("read", 0, len(todo))
     fresh = pmap(
         _read_one,
         todo,
@@ -208,6 +206,7 @@ def read_site(
     unreadable = tuple((s.where, s.reason) for s in fresh if isinstance(s, Unreadable))
     if unreadable:
         raise SourceError(unreadable)
+    progress("index", 0, 0)
     states.update(
         (file.rel, state)
         for file, state in zip(todo, fresh, strict=True)

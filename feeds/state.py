@@ -20,7 +20,7 @@ import contextlib
 import hashlib
 import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import BinaryIO
 
@@ -98,11 +98,23 @@ def manifest_body(out: Path, digests: Mapping[str, str]) -> bytes:
     return json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8")
 
 
+def _holder(handle: BinaryIO) -> int | None:
+    """The process id the build holding the lock wrote into it (None from older builds)."""
+    with contextlib.suppress(OSError, ValueError):
+        handle.seek(0)
+        return int(handle.read(32).decode("ascii").strip())
+    return None
+
+
 @contextlib.contextmanager
-def locked(state: Path, out: Path) -> Iterator[None]:
+def locked(
+    state: Path, out: Path, waiting: Callable[[int | None], None] | None = None
+) -> Iterator[None]:
     """One build at a time per output folder (a second one waits for the first).
 
-    Without a usable state folder (a read-only checkout) builds are not serialised.
+    `waiting` is told, once, that this build waits, with the process id of the build it waits
+    for (None where that build does not say). Without a usable state folder (a read-only
+    checkout) builds are not serialised.
     """
     if not usable(state / "outputs"):
         yield
@@ -118,7 +130,17 @@ def locked(state: Path, out: Path) -> Iterator[None]:
         try:
             import fcntl  # noqa: PLC0415 - POSIX only; elsewhere builds are not serialised
 
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if waiting is not None:
+                    waiting(_holder(handle))
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            with contextlib.suppress(OSError):  # who holds it, for a build that waits
+                handle.seek(0)
+                handle.truncate()
+                handle.write(str(os.getpid()).encode("ascii"))
+                handle.flush()
         except ImportError:
             pass
         yield

@@ -6,21 +6,27 @@ travel as environment variables; this module is the only one that knows their na
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
+import logging
+import logging.config
 import os
 import socket
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from feedsmith import Config, FeedsError
+import uvicorn
+from feedsmith import Config, FeedsError, log_progress
 from feedsmith.server.access import AccessLog, LogFormat, log_config
 from feedsmith.server.limits import HeaderTimeoutH11
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _ENV = "FEEDSMITH_SERVE"  # one JSON object: the options every worker needs
+log = logging.getLogger("feedsmith.serve")
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,8 +90,6 @@ def run(config: Config, options: ServeOptions) -> None:
 
 
 def _run(config: Config, options: ServeOptions) -> None:
-    import uvicorn  # noqa: PLC0415 - the server is the outermost layer, loaded only to serve
-
     common: dict[str, Any] = {
         "host": options.host,
         "port": options.port,
@@ -101,7 +105,14 @@ def _run(config: Config, options: ServeOptions) -> None:
     }
     if options.workers == 1:
         HeaderTimeoutH11.configure(config.serve_header_timeout)
-        uvicorn.run(_app(config, reload=options.reload, access_log=options.access_log), **common)
+        # Our lines while the posts are read, before uvicorn would set logging up.
+        logging.config.dictConfig(common["log_config"])
+        app, feeds = _app(config, reload=options.reload, access_log=options.access_log)
+        server = _Ready(uvicorn.Config(app, **common), feeds=feeds)
+        with contextlib.suppress(KeyboardInterrupt):
+            server.run()
+        if not server.started:
+            sys.exit(3)  # as uvicorn.run: the server could not start (the port is taken…)
         return
     os.environ[_ENV] = json.dumps(
         {
@@ -111,6 +122,7 @@ def _run(config: Config, options: ServeOptions) -> None:
             "fallback_url": options.fallback_url,
             "reload": options.reload,
             "access_log": options.access_log,
+            "address": _address(options.host, options.port),
         }
     )
     uvicorn.run(
@@ -121,11 +133,60 @@ def _run(config: Config, options: ServeOptions) -> None:
     )
 
 
-def _app(config: Config, *, reload: bool, access_log: bool) -> ASGIApp:
-    from feedsmith import create_app  # noqa: PLC0415 - loaded in the worker
+def _app(config: Config, *, reload: bool, access_log: bool) -> tuple[ASGIApp, int]:
+    """The app, made now (the posts are read, and said to be), and how many feeds it serves."""
+    from feedsmith.server.app import create_app  # noqa: PLC0415 - loaded in the worker
+    from feedsmith.server.store import FeedStore  # noqa: PLC0415
 
-    app = create_app(config, reload=reload)
-    return AccessLog(app) if access_log else app
+    log.info("reading the posts in %s …", config.source)
+    with log_progress(log.info) as progress:
+        store = FeedStore(config, progress=progress)
+    app = create_app(config, reload=reload, store=store)
+    feeds = len(store.snapshot.site.specs)
+    return (AccessLog(app) if access_log else app), feeds
+
+
+def _address(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def _serving(feeds: int, address: str) -> None:
+    log.info("serving %d feeds on %s (press Ctrl+C to stop)", feeds, address)
+
+
+class _Ready(uvicorn.Server):
+    """Says where it serves once its socket listens: a request made then is answered."""
+
+    def __init__(self, config: uvicorn.Config, *, feeds: int) -> None:
+        super().__init__(config)
+        self.feeds = feeds
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        if self.started:
+            host, port = self.servers[0].sockets[0].getsockname()[:2]
+            _serving(self.feeds, _address(str(host), int(port)))
+
+
+class _SaysReady:
+    """A worker's app that says where it serves once it has started: the socket listens
+    already (the supervisor bound it before starting any worker), so a request made then is
+    answered as soon as this worker takes it."""
+
+    def __init__(self, app: ASGIApp, feeds: int, address: str) -> None:
+        self.app, self.feeds, self.address = app, feeds, address
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "lifespan":
+            await self.app(scope, receive, send)
+            return
+
+        async def sending(message: Message) -> None:
+            await send(message)
+            if message["type"] == "lifespan.startup.complete":
+                _serving(self.feeds, f"{self.address} (worker {os.getpid()})")
+
+        await self.app(scope, receive, sending)
 
 
 def app_from_environment() -> ASGIApp:
@@ -140,6 +201,7 @@ def app_from_environment() -> ASGIApp:
         fallback_url=given.get("fallback_url"),
     )
     HeaderTimeoutH11.configure(config.serve_header_timeout)  # this worker's connections
-    return _app(
+    app, feeds = _app(
         config, reload=bool(given.get("reload", True)), access_log=bool(given.get("access_log"))
     )
+    return _SaysReady(app, feeds, str(given.get("address")))

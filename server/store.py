@@ -227,6 +227,10 @@ def ping_in_background(hubs: tuple[str, ...], urls: list[str]) -> None:
     threading.Thread(target=run, name="websub-ping", daemon=True).start()
 
 
+def _unheard(stage: str, done: int, total: int) -> None:
+    """No one listens to how far the read is."""
+
+
 class FeedStore:
     """Holds the current Snapshot and makes the next one when the source changes."""
 
@@ -237,12 +241,14 @@ class FeedStore:
         reread_config: Callable[[Config], Config] = reload_config,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         pinger: Callable[[tuple[str, ...], list[str]], None] | None = None,
+        progress: Callable[[str, int, int], None] | None = None,
     ) -> None:
+        """`progress` hears how far the first read of the posts is (see feedsmith.build)."""
         self.clock = clock
         self.pinger = pinger or ping_in_background
         self.reread_config = reread_config
         preload_renderer()  # now, so that no first request pays for it
-        site = read_site(config, now=clock())
+        site = read_site(config, now=clock(), progress=progress or _unheard)
         # Everything kept rendered, for every file, under one bound on bytes.
         self.held: LRU[Any, Any] = LRU(weight=config.serve_cache_memory)
         self.caches = Caches.in_memory(self.held)

@@ -38,7 +38,9 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"render", "pages"}),
     frozenset({"outputs"}),  # the render half
     frozenset({"pipeline"}),
-    frozenset({"cli", "jekyll", "__init__", "__main__"}),  # the commands and the API: the top
+    frozenset(
+        {"cli", "progress", "jekyll", "__init__", "__main__"}
+    ),  # the commands and the API: the top
 )
 LAYER = {module: n for n, members in enumerate(LAYERS) for module in members}
 
