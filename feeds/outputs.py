@@ -220,6 +220,12 @@ def output_keys(site: Site) -> dict[str, str]:
     return found
 
 
+def feed_content_key(site: Site, spec: FeedSpec) -> str:
+    """The content key of any feed of the site, one of its files or not: equal keys, equal
+    bytes (what `output_keys` gives each file)."""
+    return _feed_key(site, spec) + site.links.version
+
+
 def _page_key(site: Site, path: str, keys: Mapping[str, str] | None = None) -> str:
     """What a page for people shows: its feeds (all of them for the list)."""
     formats = site.pages.get(path) or tuple(s for s in site.specs if not s.archive)
@@ -248,6 +254,12 @@ def render_file(site: Site, path: str, caches: Caches | None = None) -> Rendered
     if path == pages.INDEX or path in site.pages:
         return _page_file(site, path, caches)
     return None
+
+
+def render_feed_spec(site: Site, spec: FeedSpec, caches: Caches | None = None) -> RenderedFile:
+    """The bytes of a feed that is no file of the site (a query's answer in `serve`), made
+    as every feed is: the same entries, fragments and splicing, cached by content key."""
+    return _feed_file(site, spec, caches if caches is not None else Caches())
 
 
 def _page_file(site: Site, path: str, caches: Caches) -> RenderedFile:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gzip
 import logging
+import sqlite3
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -28,6 +29,7 @@ from feedsmith import (
     FeedsError,
     Part,
     RenderedFile,
+    SearchIndex,
     Site,
     held_bytes,
     notify_hubs,
@@ -148,6 +150,14 @@ class Snapshot:
     generation: int = 0
     too_big: set[str] = field(default_factory=set)  # paths said to be too large to keep
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _positions: dict[str, int] | None = None
+
+    @property
+    def positions(self) -> Mapping[str, int]:
+        """Each post's place in the index, by relative path (what the search index names)."""
+        if self._positions is None:  # made once; two threads making it make the same
+            self._positions = {post.rel: i for i, post in enumerate(self.site.index.posts)}
+        return self._positions
 
     @property
     def config(self) -> Config:
@@ -243,10 +253,29 @@ class FeedStore:
         self.responses: Part[Any, Representation] = self.held.part("response", representation_bytes)
         self.too_big: set[str] = set()
         self.modified = ModifiedTimes(state_folder(config))
+        self.search = SearchIndex(state_folder(config))
+        self._index(site)
         self.snapshot = self._snapshot(site, generation=0)
         self._reload_lock = threading.Lock()
         for problem in site.problems:
             log.warning("%s", problem)
+
+    def _index(self, site: Site) -> None:
+        """Bring the search index up to date with `site`; a failure costs only search."""
+        try:
+            done = self.search.update(site)
+        except (sqlite3.Error, OSError) as exc:
+            log.error("search index not updated (%s): queries answer from the previous posts", exc)
+            return
+        if done.rebuilt or done.added or done.removed:
+            log.info(
+                "search index%s: %d posts added, %d removed in %.2f s",
+                " made anew" if done.rebuilt else "",
+                done.added,
+                done.removed,
+                done.seconds,
+            )
+        self.search.rebuilt = False
 
     def _snapshot(self, site: Site, generation: int) -> Snapshot:
         keys = output_keys(site)
@@ -288,6 +317,7 @@ class FeedStore:
                 if str(problem) not in before:
                     log.warning("%s", problem)
             self.held.weight = config.serve_cache_memory  # takes effect as values are added
+            self._index(site)
             new = self._snapshot(site, generation=old.generation + 1)
             self.snapshot = new  # one reference assignment: requests see old or new, never both
             if config.hub:
@@ -298,3 +328,4 @@ class FeedStore:
 
     def close(self) -> None:
         self.modified.close()
+        self.search.close()
