@@ -450,10 +450,12 @@ def query_feed(
         paths = search_paths(config.formats)
         path = next(p for p, f in paths.items() if f == fmt)
         title, excerpt_only = config.site_title, config.excerpt_only
-        plain = {f: permalink.absolute(config.url, config.baseurl, p) for p, f in paths.items()}
+        plain: dict[str, str] = {
+            f: permalink.absolute(config.url, config.baseurl, p) for p, f in paths.items()
+        }
     else:
         path, title, excerpt_only = base.path, base.title, base.excerpt_only
-        plain: dict[str, str] = {base.format: base.url, **dict(base.alternates)}
+        plain = {base.format: base.url, **dict(base.alternates)}
     urls = {f: f"{plain[f]}?{canonical}" for f in FORMATS if f in plain}
     return FeedSpec(
         kind="site" if base is None else base.kind,

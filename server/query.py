@@ -188,7 +188,10 @@ class AnswerTimes:
             if held is not None and held[0] == content:
                 self._known.move_to_end(url)
                 return held[1]
-            time = max(math.floor(now) + 1, (held[1] + 1) if held else 0)
+            # This second, as an answer is made when it is asked for (a time ahead of the
+            # clock would be sent as the clock's, and then match nothing); later than any
+            # time the URL had before.
+            time = max(math.floor(now), (held[1] + 1) if held else 0)
             self._known[url] = (content, time)
             self._known.move_to_end(url)
             while len(self._known) > ANSWER_TIMES:
