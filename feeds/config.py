@@ -134,6 +134,7 @@ class Config:
     excerpt_only: bool = False
     categories: FeedGroup = FeedGroup(path="feed/")
     tags: FeedGroup = FeedGroup(path="feed/by_tag/")
+    authors: FeedGroup = FeedGroup(enabled=False, path="feed/by_author/")  # opt-in, as Pelican's
     formats: tuple[Format, ...] = FORMATS
     opml: str | None = "feeds.opml"
     opml_format: Format = "atom"
@@ -715,6 +716,11 @@ SETTINGS: tuple[Setting, ...] = (
         "Tag feeds: true (all, default), false, a list, or `{only, except, path}` (default path `feed/by_tag/`).",
     ),
     Setting(
+        "authors",
+        _group("feed/by_author/"),
+        "Author feeds, one per author a post names: false (default), true (all), a list, or `{only, except, path}` (default path `feed/by_author/`); named as tag feeds are.",
+    ),
+    Setting(
         "formats", _formats, f"Formats to write for every feed (default `[{', '.join(FORMATS)}]`)."
     ),
     Setting(
@@ -1061,7 +1067,7 @@ def _paths_in(key: str, value: Any) -> list[tuple[str, str]]:
     """The output paths a setting gives, with where each is: `tags.path`, `path`."""
     if key in ("path", "opml", "subscribe_page") and isinstance(value, str):
         return [(key, value)]
-    if key in ("categories", "tags") and isinstance(value, Mapping):
+    if key in ("categories", "tags", "authors") and isinstance(value, Mapping):
         path = value.get("path")
         return [(f"{key}.path", path)] if isinstance(path, str) else []
     return []

@@ -113,7 +113,13 @@ def index_page(specs: tuple[FeedSpec, ...], index: Index, config: Config, path: 
     groups: dict[str, list[tuple[FeedSpec, ...]]] = {}
     for formats in sets:
         groups.setdefault(feed_group(formats[0]), []).append(formats)
-    labels = {"site": "Site", "category": "Categories", "tag": "Tags", "collection": "Collections"}
+    labels = {
+        "site": "Site",
+        "category": "Categories",
+        "tag": "Tags",
+        "author": "Authors",
+        "collection": "Collections",
+    }
     sections = []
     for kind, members in groups.items():
         items = []
