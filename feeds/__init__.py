@@ -35,6 +35,7 @@ from feedsmith.outputs import (
     serves,
 )
 from feedsmith.pages import CSP as PAGE_CSP
+from feedsmith.pages import SEARCH_CSP as SEARCH_PAGE_CSP
 from feedsmith.pipeline import build as _build
 from feedsmith.search import (
     Query,
@@ -56,6 +57,7 @@ __all__ = [
     "CONFIG_FILES",
     "LRU",
     "PAGE_CSP",
+    "SEARCH_PAGE_CSP",
     "BuildReport",
     "Caches",
     "Config",

@@ -278,7 +278,9 @@ def _page_file(site: Site, path: str, caches: Caches) -> RenderedFile:
         body = pages.preview_page(formats, site.index, entries, site.config, listing)
         complete = all(entries[i].complete for i in formats[0].posts)
     else:
-        body = pages.index_page(site.specs, site.index, site.config, path)
+        # `/` is answered by `serve` only, which alone can answer its search box.
+        search = path == pages.INDEX and site.config.serve_search
+        body = pages.index_page(site.specs, site.index, site.config, path, search=search)
         complete = True
     etag = etag_of(body)
     if complete and kept:

@@ -24,6 +24,7 @@ import zstandard
 from feedsmith import (
     LRU,
     PAGE_CSP,
+    SEARCH_PAGE_CSP,
     Caches,
     Config,
     FeedsError,
@@ -127,7 +128,9 @@ def represent(
     if coding != "identity":
         full.append((b"content-encoding", coding.encode("latin-1")))
     if feed.media_type.startswith("text/html"):
-        full.append((b"content-security-policy", PAGE_CSP.encode("latin-1")))
+        # `/` is the one page with a form (its search box), sent to this server.
+        policy = SEARCH_PAGE_CSP if feed.path == "" and b"<form" in feed.body else PAGE_CSP
+        full.append((b"content-security-policy", policy.encode("latin-1")))
     return Representation(body, etag, last_modified, tuple(full), tuple(common))
 
 

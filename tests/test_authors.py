@@ -28,8 +28,17 @@ def make_site(folder: Path, extra: str = "") -> Path:
 
 def build(source: Path, out: Path, tmp_path: Path) -> None:
     subprocess.run(
-        [sys.executable, "-m", "feedsmith", "build", str(source), "-o", str(out)]
-        + ["--cache-dir", str(tmp_path / "cache")],
+        [
+            sys.executable,
+            "-m",
+            "feedsmith",
+            "build",
+            str(source),
+            "-o",
+            str(out),
+            "--cache-dir",
+            str(tmp_path / "cache"),
+        ],
         check=True,
         capture_output=True,
         timeout=120,

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
+import sys
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
@@ -367,3 +369,36 @@ def test_answers_keep_nothing_in_the_source(tmp_path: Path) -> None:
     with serving(source, "--no-reload") as url:
         assert titles(f"{url}/search.xml?q=商汤") == [SENSE]
     assert sorted(p.name for p in source.iterdir()) == before
+
+
+def test_the_served_list_of_feeds_has_a_search_box_the_built_one_has_not(tmp_path: Path) -> None:
+    """`/` as served: a plain GET form to /search.xml, one button per format, allowed by its
+    policy (meta and header); `feeds.html` keeps the bytes `build` writes, without a box that
+    could not work there; with search off, `/` has none either."""
+    source = make_site(tmp_path / "site")
+    with serving(source, "--no-reload") as url:
+        status, headers, body = fetch(f"{url}/")
+        page = body.decode("utf-8")
+        assert status == 200
+        assert '<form method=get action="search.xml" role=search>' in page
+        assert 'formaction="search.rss"' in page and 'formaction="search.json"' in page
+        assert "form-action 'self'" in headers["Content-Security-Policy"]
+        assert "form-action 'self'" in page  # the page's own <meta> policy
+        listed = fetch(f"{url}/feeds.html")
+        assert "<form" not in listed[2].decode("utf-8")
+        assert "form-action 'none'" in listed[1]["Content-Security-Policy"]
+        # What the form sends: `search.xml?q=…`, a feed to subscribe to.
+        assert titles(f"{url}/search.xml?q=商汤") == [SENSE]
+    out = tmp_path / "out"
+    subprocess.run(
+        [sys.executable, "-m", "feedsmith", "build", str(source), "-o", str(out)],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    with serving(source, "--no-reload") as url:
+        assert fetch(f"{url}/feeds.html")[2] == (out / "feeds.html").read_bytes()
+    assert b"<form" not in (out / "feeds.html").read_bytes()
+    off = make_site(tmp_path / "off", "serve_search = false\n")
+    with serving(off, "--no-reload") as url:
+        assert "<form" not in fetch(f"{url}/")[2].decode("utf-8")
