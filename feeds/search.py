@@ -11,7 +11,7 @@ made again from the site.
 Text is matched by substring, case-insensitively, in titles, summaries and bodies: the
 trigram tokenizer finds any run of three or more characters (Chinese has no spaces between
 words: `商汤科技` is found by `商汤科`), and a shorter term (`商汤`, `AI`) is looked for with
-`instr` over the same rows, bounded by the query's time budget. No pattern a client sends is
+`instr` over the rows the other conditions leave, bounded by the query's time budget. No pattern a client sends is
 ever compiled: terms are bound as values, never spliced into SQL or a regular expression.
 """
 
@@ -41,7 +41,7 @@ from feedsmith.text import plain_text
 FILE_NAME = "search.sqlite"
 # Bump whenever the tables or what is put in them change: an index with another mark is made
 # again. The SQLite version is part of it, as the trigram tokenizer's folding may differ.
-SCHEMA = f"feedsmith-search 1 sqlite {sqlite3.sqlite_version}"
+SCHEMA = f"feedsmith-search 2 sqlite {sqlite3.sqlite_version}"
 TRIGRAM = 3  # the shortest term the trigram index can find; shorter ones are scanned for
 MAX_BODY_CHARS = 200_000  # of one post's text; a larger body is indexed up to here
 # A stock widget's code (`data-code="1,600848"`) says what the text is about though it is no
@@ -113,7 +113,7 @@ CREATE INDEX posts_by_date ON posts (at DESC, rel);
 CREATE TABLE names (post INTEGER NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL);
 CREATE INDEX names_by_name ON names (kind, name, post);
 CREATE INDEX names_by_post ON names (post);
-CREATE VIRTUAL TABLE text USING fts5(title, summary, body, tokenize = 'trigram');
+CREATE VIRTUAL TABLE text USING fts5(words, tokenize = 'trigram', detail = 'none');
 """
 
 
@@ -259,10 +259,12 @@ class SearchIndex:
                     [(row, kind, name) for kind, name in _names(post)],
                 )
                 db.execute(
-                    "INSERT INTO text (rowid, title, summary, body) VALUES (?, ?, ?, ?)",
-                    (row, *index_text(post, max_bytes)),
+                    "INSERT INTO text (rowid, words) VALUES (?, ?)",
+                    (row, "\n".join(index_text(post, max_bytes))),
                 )
             db.execute("COMMIT")
+            with contextlib.suppress(sqlite3.Error):  # the log back to its size: readers go on
+                db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         except BaseException:
             with contextlib.suppress(sqlite3.Error):
                 db.execute("ROLLBACK")
@@ -298,7 +300,7 @@ class SearchIndex:
             for row, found in _grouped(db.execute("SELECT post, kind, name FROM names"))
         }
         query = (
-            "SELECT p.id, p.rel, p.key, p.at, p.collection, t.title, t.summary, t.body "
+            "SELECT p.id, p.rel, p.key, p.at, p.collection, t.words "
             "FROM posts p JOIN text t ON t.rowid = p.id ORDER BY p.rel"
         )
         for row, *rest in db.execute(query):
@@ -333,10 +335,6 @@ def _member(kind: str, names: Sequence[str]) -> tuple[str, list[object]]:
     )
 
 
-def _like(term: str) -> str:
-    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def _name_clauses(scope: Scope, query: Query) -> list[tuple[str, list[object]]]:
     """The conditions on collection, categories, tags, authors and date."""
     clauses: list[tuple[str, list[object]]] = []
@@ -365,25 +363,34 @@ def _name_clauses(scope: Scope, query: Query) -> list[tuple[str, list[object]]]:
     return clauses
 
 
+_SHORT = (
+    "EXISTS (SELECT 1 FROM text t WHERE t.rowid = p.id AND instr(lower(t.words), lower(?)) > 0)"
+)
+_LONG = "p.id IN (SELECT rowid FROM text WHERE words LIKE ?)"
+_WILD = (
+    "p.id IN (SELECT rowid FROM text t WHERE t.words LIKE ? AND "
+    "instr(lower(t.words), lower(?)) > 0)"
+)
+
+
 def _text_clauses(terms: Sequence[str]) -> list[tuple[str, list[object]]]:
     """The conditions on the text: every term must occur in the title, summary or body."""
     clauses: list[tuple[str, list[object]]] = []
-    long = [t for t in terms if len(t) >= TRIGRAM]
-    if long:
-        # Each term a quoted FTS5 string: a phrase of trigrams, that is, a substring.
-        expression = " AND ".join('"' + t.replace('"', '""') + '"' for t in long)
-        clauses.append(("p.id IN (SELECT rowid FROM text WHERE text MATCH ?)", [expression]))
-    for term in (t for t in terms if len(t) < TRIGRAM):
-        # Looked for in the rows the other conditions leave, newest first, until `limit` are
-        # found (LIKE is case-insensitive for ASCII, as the trigram index is).
-        pattern = f"%{_like(term)}%"
-        clauses.append(
-            (
-                "EXISTS (SELECT 1 FROM text t WHERE t.rowid = p.id AND (t.title LIKE ? ESCAPE "
-                "'\\' OR t.summary LIKE ? ESCAPE '\\' OR t.body LIKE ? ESCAPE '\\'))",
-                [pattern, pattern, pattern],
-            )
-        )
+    for term in terms:
+        # A short term is looked for in the rows the other conditions leave, newest first,
+        # until `limit` are found. Both ways ignore ASCII case only.
+        if len(term) < TRIGRAM:
+            clauses.append((_SHORT, [term]))
+            continue
+        # LIKE is what a trigram index answers without positions (`detail=none`, half the
+        # size): the rows holding the term's trigrams, each then checked. With an ESCAPE it
+        # would scan every row, so `%` and `_` in a term stay wildcards there (a wider net)
+        # and `instr` then checks the term as written.
+        pattern = f"%{term}%"
+        if "%" in term or "_" in term:
+            clauses.append((_WILD, [pattern, term]))
+        else:
+            clauses.append((_LONG, [pattern]))
     return clauses
 
 
