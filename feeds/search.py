@@ -43,6 +43,7 @@ FILE_NAME = "search.sqlite"
 # again. The SQLite version is part of it, as the trigram tokenizer's folding may differ.
 SCHEMA = f"feedsmith-search 2 sqlite {sqlite3.sqlite_version}"
 TRIGRAM = 3  # the shortest term the trigram index can find; shorter ones are scanned for
+BATCH = 1000  # posts added per transaction
 MAX_BODY_CHARS = 200_000  # of one post's text; a larger body is indexed up to here
 # A stock widget's code (`data-code="1,600848"`) says what the text is about though it is no
 # text: `q=600848` finds the posts that quote that company.
@@ -212,64 +213,65 @@ class SearchIndex:
 
     # --- keeping it up to date -------------------------------------------------------------
 
-    def update(self, site: Site) -> Update:
+    def update(self, site: Site, stop: threading.Event | None = None) -> Update:
         """Make the index hold exactly the posts of `site`: rows of removed or changed posts
-        go, new and changed ones are added. Damage found on the way: made again from `site`."""
+        go, new and changed ones are added. Damage found on the way: made again from `site`.
+
+        New posts are written in batches, each committed: a build stopped half way (`stop`
+        set, the process ended) is taken up where it stopped by the next update.
+        """
         started = time.perf_counter()
-        try:
-            added, removed = self._update(site)
-        except sqlite3.OperationalError:
-            raise  # locked, read-only, out of space: not damage, the file stays
-        except sqlite3.DatabaseError:
-            self._remove()
-            self._open_or_make()
-            added, removed = self._update(site)
-            return Update(added, removed, time.perf_counter() - started, rebuilt=True)
+        with self._alone():  # workers sharing the file take turns; the second finds it done
+            try:
+                added, removed = self._update(site, stop)
+            except sqlite3.OperationalError:
+                raise  # locked, read-only, out of space: not damage, the file stays
+            except sqlite3.DatabaseError:
+                self._remove()
+                self._check_or_make()
+                added, removed = self._update(site, stop)
+                return Update(added, removed, time.perf_counter() - started, rebuilt=True)
         return Update(added, removed, time.perf_counter() - started, rebuilt=self.rebuilt)
 
-    def _update(self, site: Site) -> tuple[int, int]:
+    def _update(self, site: Site, stop: threading.Event | None) -> tuple[int, int]:
         wanted = {post.rel: (i, site.entry_keys[i]) for i, post in enumerate(site.index.posts)}
         db = self._db()
-        # Compared inside one write transaction: another worker process may have written the
-        # same change already, and then nothing is left to do.
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            held = {
-                rel: (row, key) for row, rel, key in db.execute("SELECT id, rel, key FROM posts")
-            }
-            gone = [row for rel, (row, key) in held.items() if wanted.get(rel, (0, ""))[1] != key]
+        held = {rel: (row, key) for row, rel, key in db.execute("SELECT id, rel, key FROM posts")}
+        gone = [row for rel, (row, key) in held.items() if wanted.get(rel, (0, ""))[1] != key]
+        fresh = sorted(
+            (i, key) for rel, (i, key) in wanted.items() if held.get(rel, (0, ""))[1] != key
+        )
+        with _transaction(db):
             for start in range(0, len(gone), 500):
                 chunk = [(row,) for row in gone[start : start + 500]]
                 db.executemany("DELETE FROM posts WHERE id = ?", chunk)
                 db.executemany("DELETE FROM names WHERE post = ?", chunk)
                 db.executemany("DELETE FROM text WHERE rowid = ?", chunk)
-            fresh = [
-                (i, key) for rel, (i, key) in wanted.items() if held.get(rel, (0, ""))[1] != key
-            ]
-            max_bytes = site.config.max_post_bytes
-            for i, key in sorted(fresh):
-                post = site.index.posts[i]
-                cursor = db.execute(
-                    "INSERT INTO posts (rel, key, at, collection) VALUES (?, ?, ?, ?)",
-                    (post.rel, key, post.date.timestamp(), post.collection),
-                )
-                row = cursor.lastrowid
-                db.executemany(
-                    "INSERT INTO names VALUES (?, ?, ?)",
-                    [(row, kind, name) for kind, name in _names(post)],
-                )
-                db.execute(
-                    "INSERT INTO text (rowid, words) VALUES (?, ?)",
-                    (row, "\n".join(index_text(post, max_bytes))),
-                )
-            db.execute("COMMIT")
-            with contextlib.suppress(sqlite3.Error):  # the log back to its size: readers go on
-                db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        except BaseException:
-            with contextlib.suppress(sqlite3.Error):
-                db.execute("ROLLBACK")
-            raise
+        max_bytes = site.config.max_post_bytes
+        for start in range(0, len(fresh), BATCH):
+            if stop is not None and stop.is_set():
+                return start, len(gone)
+            with _transaction(db):
+                for i, key in fresh[start : start + BATCH]:
+                    self._insert(db, site.index.posts[i], key, max_bytes)
+        with contextlib.suppress(sqlite3.Error):  # the log back to its size: readers go on
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return len(fresh), len(gone)
+
+    @staticmethod
+    def _insert(db: sqlite3.Connection, post: Post, key: str, max_bytes: int) -> None:
+        cursor = db.execute(
+            "INSERT INTO posts (rel, key, at, collection) VALUES (?, ?, ?, ?)",
+            (post.rel, key, post.date.timestamp(), post.collection),
+        )
+        row = cursor.lastrowid
+        db.executemany(
+            "INSERT INTO names VALUES (?, ?, ?)", [(row, kind, name) for kind, name in _names(post)]
+        )
+        db.execute(
+            "INSERT INTO text (rowid, words) VALUES (?, ?)",
+            (row, "\n".join(index_text(post, max_bytes))),
+        )
 
     # --- asking it ---------------------------------------------------------------------------
 
@@ -310,6 +312,18 @@ class SearchIndex:
         """Bytes the index takes on disk (its write-ahead log included)."""
         files = (Path(f"{self.path}{suffix}") for suffix in ("", "-wal"))
         return sum(file.stat().st_size for file in files if file.exists())
+
+
+@contextlib.contextmanager
+def _transaction(db: sqlite3.Connection) -> Iterator[None]:
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        db.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(sqlite3.Error):
+            db.execute("ROLLBACK")
+        raise
 
 
 def _grouped(rows: Iterator[tuple[int, str, str]]) -> Iterator[tuple[int, list[tuple[str, str]]]]:

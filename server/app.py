@@ -216,6 +216,7 @@ def create_app(
             "feeds": len(snapshot.site.specs),
             "generation": snapshot.generation,
             "problems": len(snapshot.site.problems),
+            "search": "ready" if store.search_ready.is_set() else "building",
             # Rendered entries, feeds and prepared responses kept, as counted against
             # serve_cache_memory.
             "memory": {

@@ -241,6 +241,8 @@ class Queries:
             asked = parse(query_string, snapshot.config)
         except BadQuery as exc:
             return 400, str(exc)
+        if not self.store.search_ready.is_set():
+            return 503, "the search index is being made; try again later\n"
         found = await self._matches(snapshot, base, asked)
         if found is None:
             return 503, "the search took too long; try again later\n"
@@ -265,7 +267,9 @@ class Queries:
         self, snapshot: Snapshot, base: FeedSpec | None, asked: Asked
     ) -> tuple[int, ...] | None:
         scope = scope_of(base)
-        key = (snapshot.generation, scope, asked.canonical, asked.query.limit)
+        # The index version too: matches found before a reload's update are not kept.
+        version = self.store.search_version
+        key = (snapshot.generation, version, scope, asked.canonical, asked.query.limit)
         kept: tuple[int, ...] | None = self.matches.get(key)
         if kept is not None:
             return kept

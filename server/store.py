@@ -257,7 +257,16 @@ class FeedStore:
         self.too_big: set[str] = set()
         self.modified = ModifiedTimes(state_folder(config))
         self.search = SearchIndex(state_folder(config))
-        self._index(site)
+        # Feeds are served at once; queries wait for the index (503 until it is ready), which
+        # takes minutes to make for an archive of 100,000 posts, and seconds to bring up to date.
+        self.search_ready = threading.Event()
+        self.search_version = 0  # counts updates: matches found before one are not kept
+        self._stop = threading.Event()
+        self._index_lock = threading.Lock()
+        self._indexer = threading.Thread(
+            target=self._index, args=(site,), name="search-index", daemon=True
+        )
+        self._indexer.start()
         self.snapshot = self._snapshot(site, generation=0)
         self._reload_lock = threading.Lock()
         for problem in site.problems:
@@ -265,11 +274,17 @@ class FeedStore:
 
     def _index(self, site: Site) -> None:
         """Bring the search index up to date with `site`; a failure costs only search."""
-        try:
-            done = self.search.update(site)
-        except (sqlite3.Error, OSError) as exc:
-            log.error("search index not updated (%s): queries answer from the previous posts", exc)
-            return
+        with self._index_lock:
+            try:
+                done = self.search.update(site, self._stop)
+            except (sqlite3.Error, OSError) as exc:
+                log.error("search index not updated (%s): queries answer from earlier posts", exc)
+                return
+            finally:
+                self.search_version += 1
+            if self._stop.is_set():
+                return
+            self.search_ready.set()
         if done.rebuilt or done.added or done.removed:
             log.info(
                 "search index%s: %d posts added, %d removed in %.2f s",
@@ -320,9 +335,9 @@ class FeedStore:
                 if str(problem) not in before:
                     log.warning("%s", problem)
             self.held.weight = config.serve_cache_memory  # takes effect as values are added
-            self._index(site)
             new = self._snapshot(site, generation=old.generation + 1)
             self.snapshot = new  # one reference assignment: requests see old or new, never both
+            self._index(site)  # after: feeds never wait for the index
             if config.hub:
                 changed = new.changed_since(old)
                 if changed:
@@ -330,5 +345,7 @@ class FeedStore:
             return new
 
     def close(self) -> None:
+        self._stop.set()  # a build under way stops after its batch; the next start goes on
+        self._indexer.join(timeout=30)
         self.modified.close()
         self.search.close()

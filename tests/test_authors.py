@@ -11,7 +11,8 @@ import feedparser
 from lxml import etree
 
 from tests.conftest import parse_feed, write_post
-from tests.test_serve_process import fetch, serving
+from tests.test_serve_process import fetch
+from tests.test_serve_query import searching
 
 SITE = 'title = "A"\nurl = "https://a.example.org"\n'
 
@@ -80,7 +81,7 @@ def test_author_feeds_are_served_and_take_queries(tmp_path: Path) -> None:
     source = make_site(tmp_path / "site", "authors = true\n")
     out = tmp_path / "out"
     build(source, out, tmp_path)
-    with serving(source, "--no-reload") as base:
+    with searching(source, "--no-reload") as base:
         path = "feed/by_author/%E5%BC%A0%E4%B8%89.xml"
         status, _, body = fetch(f"{base}/{path}")
         assert status == 200

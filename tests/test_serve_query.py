@@ -10,6 +10,7 @@ import subprocess
 import sys
 import urllib.parse
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,15 @@ POSTS: tuple[tuple[str, str, str], ...] = (
 )
 
 
+@contextmanager
+def searching(source: Path, *extra: str) -> Iterator[str]:
+    """`serving`, once the server's search index is ready (it is made after the server
+    starts, so that feeds are served at once)."""
+    with serving(source, *extra) as url:
+        wait_for(lambda: json.loads(fetch(f"{url}/healthz")[2])["search"] == "ready", 30)
+        yield url
+
+
 def make_site(folder: Path, extra: str = "") -> Path:
     folder.mkdir(parents=True)
     (folder / "feedsmith.toml").write_text(SITE + extra, encoding="utf-8")
@@ -78,7 +88,7 @@ def make_site(folder: Path, extra: str = "") -> Path:
 @pytest.fixture(scope="module")
 def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     source = make_site(tmp_path_factory.mktemp("query") / "site")
-    with serving(source, "--no-reload") as url:
+    with searching(source, "--no-reload") as url:
         yield url
 
 
@@ -227,7 +237,7 @@ def test_bad_values_are_400_with_the_known_parameters(base: str, query: str, say
 
 def test_a_limit_above_the_cap_is_lowered_to_it(tmp_path: Path) -> None:
     source = make_site(tmp_path / "site", "serve_query_limit = 2\n")
-    with serving(source, "--no-reload") as url:
+    with searching(source, "--no-reload") as url:
         parsed = feed(f"{url}/feed.xml?limit=50")
         assert len(parsed.entries) == 2
         assert [link.href for link in parsed.feed.links if link.rel == "self"] == [
@@ -237,7 +247,7 @@ def test_a_limit_above_the_cap_is_lowered_to_it(tmp_path: Path) -> None:
 
 def test_an_archive_document_takes_no_query(tmp_path: Path) -> None:
     source = make_site(tmp_path / "site", "archive_size = 2\n")
-    with serving(source, "--no-reload") as url:
+    with searching(source, "--no-reload") as url:
         assert fetch(f"{url}/feed/archive/1.xml")[0] == 200
         assert fetch(f"{url}/feed/archive/1.xml?q=rate")[0] == 400
 
@@ -262,7 +272,7 @@ def test_a_live_change_shows_in_the_answers_it_touches(tmp_path: Path) -> None:
     """A post written to the source appears in a query answer; an answer it does not touch
     keeps its ETag, and a client holding it still gets 304."""
     source = make_site(tmp_path / "site")
-    with serving(source) as url:
+    with searching(source) as url:
         touched = f"{url}/search.xml?q=商汤"
         untouched = f"{url}/feed/markets.xml?q=rate"
         assert titles(touched) == [SENSE]
@@ -281,7 +291,7 @@ def test_a_live_change_shows_in_the_answers_it_touches(tmp_path: Path) -> None:
 
 def test_search_can_be_turned_off(tmp_path: Path) -> None:
     source = make_site(tmp_path / "site", "serve_search = false\n")
-    with serving(source, "--no-reload") as url:
+    with searching(source, "--no-reload") as url:
         assert fetch(f"{url}/search.xml?q=rate")[0] == 404
         assert titles(f"{url}/feed.xml?q=rate") == [REVIEW, CHIPS, RATES]
 
@@ -297,7 +307,7 @@ def test_a_query_over_its_time_budget_is_503_with_retry_after(tmp_path: Path) ->
             f"title: filler {n}\ndate: 2021-01-01 10:00:00 +0800",
             "word " * 400 + "\n",
         )
-    with serving(source, "--no-reload") as url:
+    with searching(source, "--no-reload") as url:
         status, headers, body = fetch(f"{url}/feed.xml?q=zz")
         assert status == 503, body
         assert headers["Retry-After"] == "1"
@@ -317,7 +327,7 @@ def test_the_index_kept_up_to_date_equals_one_made_anew(tmp_path: Path) -> None:
     the same posts holds; deleted, it is made again at start; a damaged file too."""
     source = make_site(tmp_path / "site")
     folder = state_folder(load_config(source))
-    with serving(source) as url:
+    with searching(source) as url:
         write_post(
             source,
             "2022-03-09-new.md",
@@ -338,12 +348,12 @@ def test_the_index_kept_up_to_date_equals_one_made_anew(tmp_path: Path) -> None:
 
     for name in (FILE_NAME, f"{FILE_NAME}-wal", f"{FILE_NAME}-shm"):
         (folder / name).unlink(missing_ok=True)
-    with serving(source, "--no-reload") as url:
+    with searching(source, "--no-reload") as url:
         assert titles(f"{url}/search.xml?q=新内容") == ["新文章"]
     assert _rows(folder) == kept
 
     (folder / FILE_NAME).write_bytes(b"not a database" * 100)
-    with serving(source, "--no-reload") as url:
+    with searching(source, "--no-reload") as url:
         assert titles(f"{url}/search.xml?q=新内容") == ["新文章"]
     assert _rows(folder) == kept
 
@@ -351,14 +361,14 @@ def test_the_index_kept_up_to_date_equals_one_made_anew(tmp_path: Path) -> None:
 def test_an_index_of_another_schema_is_made_anew(tmp_path: Path) -> None:
     source = make_site(tmp_path / "site")
     folder = state_folder(load_config(source))
-    with serving(source, "--no-reload"):
+    with searching(source, "--no-reload"):
         pass
     db = sqlite3.connect(folder / FILE_NAME)
     db.execute("UPDATE meta SET value = 'feedsmith-search 0' WHERE key = 'schema'")
     db.execute("DELETE FROM text")  # what an older index might lack
     db.commit()
     db.close()
-    with serving(source, "--no-reload") as url:
+    with searching(source, "--no-reload") as url:
         assert titles(f"{url}/search.xml?q=商汤") == [SENSE]
 
 
@@ -366,7 +376,7 @@ def test_answers_keep_nothing_in_the_source(tmp_path: Path) -> None:
     """The index lives in the state folder, never among the posts or in an output."""
     source = make_site(tmp_path / "site")
     before = sorted(p.name for p in source.iterdir())
-    with serving(source, "--no-reload") as url:
+    with searching(source, "--no-reload") as url:
         assert titles(f"{url}/search.xml?q=商汤") == [SENSE]
     assert sorted(p.name for p in source.iterdir()) == before
 
@@ -376,7 +386,7 @@ def test_the_served_list_of_feeds_has_a_search_box_the_built_one_has_not(tmp_pat
     policy (meta and header); `feeds.html` keeps the bytes `build` writes, without a box that
     could not work there; with search off, `/` has none either."""
     source = make_site(tmp_path / "site")
-    with serving(source, "--no-reload") as url:
+    with searching(source, "--no-reload") as url:
         status, headers, body = fetch(f"{url}/")
         page = body.decode("utf-8")
         assert status == 200
@@ -396,9 +406,9 @@ def test_the_served_list_of_feeds_has_a_search_box_the_built_one_has_not(tmp_pat
         capture_output=True,
         timeout=120,
     )
-    with serving(source, "--no-reload") as url:
+    with searching(source, "--no-reload") as url:
         assert fetch(f"{url}/feeds.html")[2] == (out / "feeds.html").read_bytes()
     assert b"<form" not in (out / "feeds.html").read_bytes()
     off = make_site(tmp_path / "off", "serve_search = false\n")
-    with serving(off, "--no-reload") as url:
+    with searching(off, "--no-reload") as url:
         assert "<form" not in fetch(f"{url}/")[2].decode("utf-8")
