@@ -5,6 +5,7 @@ search, the search index on disk. feedparser reads every answer."""
 from __future__ import annotations
 
 import json
+import random
 import sqlite3
 import subprocess
 import sys
@@ -18,8 +19,11 @@ import feedparser
 import pytest
 from feedsmith.config import load_config
 from feedsmith.search import FILE_NAME, SearchIndex
+from feedsmith.server.query import parse
 from feedsmith.site import read_site
 from feedsmith.state import state_folder
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.conftest import write_post
 from tests.test_serve_process import fetch, serving, wait_for
@@ -412,3 +416,38 @@ def test_the_served_list_of_feeds_has_a_search_box_the_built_one_has_not(tmp_pat
     off = make_site(tmp_path / "off", "serve_search = false\n")
     with searching(off, "--no-reload") as url:
         assert "<form" not in fetch(f"{url}/")[2].decode("utf-8")
+
+
+_NAMES = st.text(
+    st.characters(blacklist_categories=("Cc", "Cs", "Zs", "Zl", "Zp")), min_size=1, max_size=8
+)
+
+
+@given(
+    params=st.lists(
+        st.one_of(
+            st.tuples(
+                st.sampled_from(["category", "tag", "author", "not_tag", "not_category"]), _NAMES
+            ),
+        ),
+        max_size=8,
+    ),
+    words=st.lists(_NAMES.filter(lambda w: '"' not in w), max_size=4),
+    limit=st.integers(1, 500),
+    seed=st.randoms(),
+)
+def test_the_canonical_query_is_one_whatever_the_order_and_reads_back_the_same(
+    params: list[tuple[str, str]], words: list[str], limit: int, seed: random.Random
+) -> None:
+    """Any order of the same parameters gives one canonical query string, which reads back
+    as the same query and is its own canonical form."""
+    config = load_config(Path(__file__).parent.parent / "posts")
+    pairs = [*params, ("q", " ".join(words)), ("limit", str(limit))]
+    shuffled = pairs[:]
+    seed.shuffle(shuffled)
+    one = parse(urllib.parse.urlencode(pairs).encode(), config)
+    other = parse(urllib.parse.urlencode(shuffled).encode(), config)
+    assert one == other
+    again = parse(one.canonical.encode(), config)
+    assert again == one
+    assert one.query.limit == min(limit, config.serve_query_limit)
