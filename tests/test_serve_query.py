@@ -149,7 +149,7 @@ SENSE, LIQUOR, RATES, CHIPS, REVIEW = (
         ("feed.xml", {"q": "interest rate"}, [REVIEW, RATES]),
         ("feed.xml", {"q": "INTEREST"}, [REVIEW, RATES]),  # case-insensitive
         ("feed.xml", {"q": "AI"}, [CHIPS, SENSE]),  # two ASCII letters, in any case
-        ("feed.xml", {"category": "markets"}, [REVIEW, CHIPS, RATES]),
+        ("feed.xml", {"category": "emnews"}, [LIQUOR, SENSE]),
         ("feed.xml", {"tag": ["bonds", "rates"]}, [RATES]),  # all of them
         ("feed.xml", {"tag": ["bonds", "rates"], "any": "1"}, [REVIEW, RATES]),
         (
@@ -161,7 +161,7 @@ SENSE, LIQUOR, RATES, CHIPS, REVIEW = (
         ("feed.xml", {"author": ["张三", "Pat Lee"]}, [CHIPS]),
         ("feed.xml", {"not_tag": "AI"}, [REVIEW, RATES, LIQUOR]),
         ("feed.xml", {"not_category": "markets", "not_tag": "AI"}, [LIQUOR]),
-        ("feed.xml", {"since": "2022-02-10"}, [REVIEW, CHIPS, RATES]),  # that day, site zone
+        ("feed.xml", {"since": "2022-02-01", "limit": "9"}, [REVIEW, CHIPS, RATES, LIQUOR]),
         ("feed.xml", {"since": "2022-02-11", "category": "markets", "limit": "1"}, [REVIEW]),
         ("feed.xml", {"q": "nothing-like-this"}, []),
         ("feed.xml", {"q": ""}, [REVIEW, CHIPS, RATES]),  # an empty form field asks nothing
