@@ -22,19 +22,30 @@ from feedsmith.config import CONFIG_FILES, Config, reload_config
 from feedsmith.config import load_config as _load_config
 from feedsmith.discover import may_change_site
 from feedsmith.errors import ConfigError, EmptySourceError, FeedsError, OutputError, PostError
-from feedsmith.model import BuildReport, Difference, Problem, RenderedFile
+from feedsmith.model import BuildReport, Difference, FeedSpec, Problem, RenderedFile
 from feedsmith.outputs import (
     Caches,
+    feed_content_key,
     held_bytes,
     output_keys,
     output_paths,
     preload_renderer,
+    render_feed_spec,
     render_file,
     serves,
 )
 from feedsmith.pages import CSP as PAGE_CSP
+from feedsmith.pages import SEARCH_CSP as SEARCH_PAGE_CSP
 from feedsmith.pipeline import build as _build
 from feedsmith.progress import logged as log_progress
+from feedsmith.search import (
+    Query,
+    SearchIndex,
+    SearchTimeout,
+    query_feed,
+    scope_of,
+    search_paths,
+)
 from feedsmith.site import Site, read_site
 from feedsmith.state import no_symlinks, state_folder
 from feedsmith.version import __version__
@@ -47,22 +58,28 @@ __all__ = [
     "CONFIG_FILES",
     "LRU",
     "PAGE_CSP",
+    "SEARCH_PAGE_CSP",
     "BuildReport",
     "Caches",
     "Config",
     "ConfigError",
     "Difference",
     "EmptySourceError",
+    "FeedSpec",
     "FeedsError",
     "OutputError",
     "Part",
     "PostError",
     "Problem",
+    "Query",
     "RenderedFile",
+    "SearchIndex",
+    "SearchTimeout",
     "Site",
     "__version__",
     "build",
     "create_app",
+    "feed_content_key",
     "held_bytes",
     "load_config",
     "log_progress",
@@ -72,9 +89,13 @@ __all__ = [
     "output_keys",
     "output_paths",
     "preload_renderer",
+    "query_feed",
     "read_site",
     "reload_config",
+    "render_feed_spec",
     "render_file",
+    "scope_of",
+    "search_paths",
     "serves",
     "state_folder",
 ]

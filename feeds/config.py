@@ -136,6 +136,7 @@ class Config:
     excerpt_only: bool = False
     categories: FeedGroup = FeedGroup(path="feed/")
     tags: FeedGroup = FeedGroup(path="feed/by_tag/")
+    authors: FeedGroup = FeedGroup(enabled=False, path="feed/by_author/")  # opt-in, as Pelican's
     formats: tuple[Format, ...] = FORMATS
     opml: str | None = "feeds.opml"
     opml_format: Format = "atom"
@@ -156,6 +157,9 @@ class Config:
     cache_max_age: int = 300
     serve_cache_memory: int = 256 * 2**20  # bytes `serve` keeps rendered, for all its files
     serve_header_timeout: float = 10.0  # seconds a client has to send its request headers
+    serve_search: bool = True  # `serve` answers `/search.xml?q=…` over the whole site
+    serve_query_limit: int = 100  # the most entries one query's answer holds
+    serve_query_time: float = 2.0  # seconds one query may search for; then 503
     cache_dir: Path | None = field(default=None, compare=False)
     archive_size: int = 0  # RFC 5005 archive documents of this many entries; 0: none
     hub: tuple[str, ...] = ()  # WebSub hubs
@@ -257,7 +261,13 @@ def _check_folders(config: Config) -> None:
 # the Jekyll content they take).
 _PROVENANCE = ("config_file", "overrides", "notes", "jekyll_content")
 # How `serve` holds out, not what it serves.
-_SERVING = ("serve_cache_memory", "serve_header_timeout")
+_SERVING = (
+    "serve_cache_memory",
+    "serve_header_timeout",
+    "serve_search",
+    "serve_query_limit",
+    "serve_query_time",
+)
 
 
 # --- value checkers: each takes (key, value) and returns the value Config stores ---------
@@ -744,6 +754,11 @@ SETTINGS: tuple[Setting, ...] = (
         "Tag feeds: true (all, default), false, a list, or `{only, except, path}` (default path `feed/by_tag/`).",
     ),
     Setting(
+        "authors",
+        _group("feed/by_author/"),
+        "Author feeds, one per author a post names: false (default), true (all), a list, or `{only, except, path}` (default path `feed/by_author/`); named as tag feeds are.",
+    ),
+    Setting(
         "formats", _formats, f"Formats to write for every feed (default `[{', '.join(FORMATS)}]`)."
     ),
     Setting(
@@ -818,6 +833,21 @@ SETTINGS: tuple[Setting, ...] = (
         "serve_header_timeout",
         _seconds,
         "`serve`: seconds a client has to send a request's headers, from connecting or from its last response; then 408 and the connection is closed (default 10; `--header-timeout`).",
+    ),
+    Setting(
+        "serve_search",
+        _bool,
+        "`serve`: answer `/search.xml?q=…` (and `.rss`, `.json`) over every post of the site, and show a search box on `/` (default true). Queries on the feeds' own URLs are answered either way.",
+    ),
+    Setting(
+        "serve_query_limit",
+        _positive,
+        "`serve`: the most entries a query's answer holds; a larger `limit=` is lowered to it (default 100).",
+    ),
+    Setting(
+        "serve_query_time",
+        _seconds,
+        "`serve`: seconds one query may search for before it is stopped and answered 503 with `Retry-After` (default 2).",
     ),
     Setting(
         "archive_size",
@@ -1095,7 +1125,7 @@ def _paths_in(key: str, value: Any) -> list[tuple[str, str]]:
     """The output paths a setting gives, with where each is: `tags.path`, `path`."""
     if key in ("path", "opml", "subscribe_page") and isinstance(value, str):
         return [(key, value)]
-    if key in ("categories", "tags") and isinstance(value, Mapping):
+    if key in ("categories", "tags", "authors") and isinstance(value, Mapping):
         path = value.get("path")
         return [(f"{key}.path", path)] if isinstance(path, str) else []
     return []

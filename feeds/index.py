@@ -65,6 +65,7 @@ def build_index(posts: Iterable[Post]) -> tuple[Index, list[Problem]]:
     categories: dict[str, list[int]] = defaultdict(list)
     tags: dict[str, list[int]] = defaultdict(list)
     collections: dict[str, list[int]] = defaultdict(list)
+    authors: dict[str, list[int]] = defaultdict(list)
     for i, post in enumerate(ordered):
         collections[post.collection].append(i)
         if post.collection != "posts":
@@ -73,11 +74,14 @@ def build_index(posts: Iterable[Post]) -> tuple[Index, list[Problem]]:
             categories[name].append(i)
         for name in post.tags:
             tags[name].append(i)
+        for name in dict.fromkeys(author.name for author in post.authors):
+            authors[name].append(i)
     index = Index(
         posts=tuple(ordered),
         categories=MappingProxyType({k: tuple(v) for k, v in sorted(categories.items())}),
         tags=MappingProxyType({k: tuple(v) for k, v in sorted(tags.items())}),
         collections=MappingProxyType({k: tuple(v) for k, v in sorted(collections.items())}),
+        authors=MappingProxyType({k: tuple(v) for k, v in sorted(authors.items())}),
     )
     return index, problems
 
@@ -121,7 +125,8 @@ def _collection_feeds(index: Index, config: Config) -> tuple[list[_Feed], list[P
 
 
 def _feeds(index: Index, config: Config) -> tuple[list[_Feed], list[Problem]]:
-    """The site feed, then one per chosen category and tag, then those of other collections,
+    """The site feed, then one per chosen category, tag and author (`authors: true`), then
+    those of other collections,
     with safe, distinct paths."""
     problems: list[Problem] = []
     posts = (
@@ -131,6 +136,7 @@ def _feeds(index: Index, config: Config) -> tuple[list[_Feed], list[Problem]]:
     groups: tuple[tuple[FeedKind, Mapping[str, tuple[int, ...]], FeedGroup], ...] = (
         ("category", index.categories, config.categories),
         ("tag", index.tags, config.tags),
+        ("author", index.authors, config.authors),
     )
     for kind, members, group in groups:
         chosen = [name for name in members if group.includes(name)]
@@ -295,7 +301,9 @@ def _apart(feeds: list[_Feed], config: Config, problems: list[Problem]) -> list[
 def _override(config: Config, feed: _Feed) -> FeedOverride:
     if feed.collection is not None:  # the settings of `feeds` name posts' feeds only
         return FeedOverride()
-    group = {"site": "site", "category": "categories", "tag": "tags"}[feed.kind]
+    group = {"site": "site", "category": "categories", "tag": "tags", "author": "authors"}[
+        feed.kind
+    ]
     return config.feeds.get(group, {}).get(feed.name or "", FeedOverride())
 
 
@@ -351,6 +359,8 @@ def _feed_title(feed: _Feed, config: Config) -> str:
         title = site
     elif feed.kind == "tag":
         title = f"{site} | #{feed.name}"
+    elif feed.kind == "author":
+        title = f"{site} | by {feed.name}"
     elif feed.collection is not None and feed.kind == "category":  # Site | Docs | Category
         title = f"{site} | {named(feed.collection)} | {named(feed.name)}"
     else:

@@ -18,7 +18,7 @@ from feedsmith.errors import message
 
 Markup = Literal["markdown", "html"]
 Format = Literal["atom", "rss", "json"]
-FeedKind = Literal["site", "category", "tag", "collection"]
+FeedKind = Literal["site", "category", "tag", "author", "collection"]
 # error: the post is skipped. warning: something a reader would have seen is lost or changed.
 # notice: worth knowing, costs the reader nothing (names told apart, a path kept inside).
 Severity = Literal["error", "warning", "notice"]
@@ -186,6 +186,7 @@ class Index:
     categories: Mapping[str, tuple[int, ...]]  # of posts only, as Jekyll's site.categories
     tags: Mapping[str, tuple[int, ...]]
     collections: Mapping[str, tuple[int, ...]] = field(default_factory=dict)  # label -> documents
+    authors: Mapping[str, tuple[int, ...]] = field(default_factory=dict)  # of posts, by name
 
 
 @dataclass(frozen=True, slots=True)

@@ -230,6 +230,12 @@ def output_keys(site: Site) -> dict[str, str]:
     return found
 
 
+def feed_content_key(site: Site, spec: FeedSpec) -> str:
+    """The content key of any feed of the site, one of its files or not: equal keys, equal
+    bytes (what `output_keys` gives each file)."""
+    return _feed_key(site, spec) + site.links.version
+
+
 def _page_key(site: Site, path: str, keys: Mapping[str, str] | None = None) -> str:
     """What a page for people shows: its feeds (all of them for the list)."""
     formats = site.pages.get(path) or tuple(s for s in site.specs if not s.archive)
@@ -262,6 +268,12 @@ def render_file(site: Site, path: str, caches: Caches | None = None) -> Rendered
     return None
 
 
+def render_feed_spec(site: Site, spec: FeedSpec, caches: Caches | None = None) -> RenderedFile:
+    """The bytes of a feed that is no file of the site (a query's answer in `serve`), made
+    as every feed is: the same entries, fragments and splicing, cached by content key."""
+    return _feed_file(site, spec, caches if caches is not None else Caches())
+
+
 def _page_file(site: Site, path: str, caches: Caches) -> RenderedFile:
     """A page for people; cached as feeds are, so an unchanged rebuild renders none."""
     key = _page_key(site, path)
@@ -278,7 +290,9 @@ def _page_file(site: Site, path: str, caches: Caches) -> RenderedFile:
         body = pages.preview_page(formats, site.index, entries, site.config, listing)
         complete = all(entries[i].complete for i in formats[0].posts)
     else:
-        body = pages.index_page(site.specs, site.index, site.config, path)
+        # `/` is answered by `serve` only, which alone can answer its search box.
+        search = path == pages.INDEX and site.config.serve_search
+        body = pages.index_page(site.specs, site.index, site.config, path, search=search)
         complete = True
     etag = etag_of(body)
     if complete and kept:

@@ -74,6 +74,14 @@ _POLICY = (
     "base-uri 'none'; form-action 'none'"
 )
 CSP = _POLICY + "; frame-ancestors 'none'"
+# The list of feeds as `serve` answers it at `/` has a search form, sent to the server itself.
+_SEARCH_POLICY = _POLICY.replace("form-action 'none'", "form-action 'self'")
+SEARCH_CSP = _SEARCH_POLICY + "; frame-ancestors 'none'"
+SEARCH_PATHS: Mapping[Format, str] = {
+    "atom": "search.xml",
+    "rss": "search.rss",
+    "json": "search.json",
+}
 
 
 def _href(page: str, target: str) -> str:
@@ -93,12 +101,12 @@ def relative(target: str, page: str) -> str:
     return "/".join([".."] * (len(here) - common) + there[common:])
 
 
-def _page(title: str, lang: str | None, head: str, body: str) -> bytes:
+def _page(title: str, lang: str | None, head: str, body: str, *, policy: str = _POLICY) -> bytes:
     language = f' lang="{escape(lang)}"' if lang else ""
     return (
         f'<!DOCTYPE html>\n<html{language}><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f'<meta http-equiv="Content-Security-Policy" content="{_POLICY}">'
+        f'<meta http-equiv="Content-Security-Policy" content="{policy}">'
         f"<title>{escape(title)}</title><style>{STYLE}</style>{head}</head>"
         f"<body>{body}<script>{SCRIPT}</script></body></html>\n"
     ).encode()
@@ -118,16 +126,49 @@ def _held(spec: FeedSpec) -> str:
     return f"{held} {noun}" if held == spec.total else f"the newest {held} {noun} of {spec.total}"
 
 
-def index_page(specs: tuple[FeedSpec, ...], index: Index, config: Config, path: str) -> bytes:
+def _search_form(path: str, config: Config) -> str:
+    """A plain GET form to `/search.xml` (one button per format): what it leads to is the
+    address of a feed of the posts that match, to subscribe to. No script."""
+    formats = [fmt for fmt in config.formats if fmt in SEARCH_PATHS]
+    buttons = "".join(
+        f'<button type=submit formaction="{_href(path, SEARCH_PATHS[fmt])}">'
+        f"{FORMAT_NAMES[fmt]}</button>"
+        for fmt in formats
+    )
+    return (
+        f'<form method=get action="{_href(path, SEARCH_PATHS[formats[0]])}" role=search>'
+        "<h2><label for=q>Search every post</label></h2>"
+        '<input id=q type=search name=q required maxlength=200 placeholder="商汤, 600848, '
+        '&quot;interest rate&quot;"> '
+        f"{buttons}</form>"
+        "<p class=muted>Each button leads to a feed of the posts that match, newest first: "
+        "subscribe to its address to get every new one. Feeds take the same questions: "
+        "<code>?q=</code>, <code>category=</code>, <code>tag=</code>, <code>author=</code>, "
+        "<code>not_tag=</code>, <code>not_category=</code>, <code>since=2022-03-14</code>, "
+        "<code>limit=5</code>, <code>any=1</code>.</p>"
+    )
+
+
+def index_page(
+    specs: tuple[FeedSpec, ...], index: Index, config: Config, path: str, *, search: bool = False
+) -> bytes:
     """Every feed with what it holds, its last update, its addresses and its preview page;
-    the site's own feeds for autodiscovery (a big blog has a thousand others)."""
+    the site's own feeds for autodiscovery (a big blog has a thousand others). `search`: with
+    a search box, for `serve`, which alone can answer it (the page's policy then lets the
+    form be sent to the page's own server)."""
     title = config.site_title or "Feeds"
     sets = feed_sets(specs)
     head = "".join(link_tag(s) for s in specs if s.kind == "site" and not s.archive)
     groups: dict[str, list[tuple[FeedSpec, ...]]] = {}
     for formats in sets:
         groups.setdefault(feed_group(formats[0]), []).append(formats)
-    labels = {"site": "Site", "category": "Categories", "tag": "Tags", "collection": "Collections"}
+    labels = {
+        "site": "Site",
+        "category": "Categories",
+        "tag": "Tags",
+        "author": "Authors",
+        "collection": "Collections",
+    }
     sections = []
     for kind, members in groups.items():
         items = []
@@ -166,8 +207,9 @@ def index_page(specs: tuple[FeedSpec, ...], index: Index, config: Config, path: 
             f"{escape(posixpath.basename(config.opml))}</a> into your reader.</p>"
         )
     shown = f"<p class=muted>{len(index.posts)} posts in {len(sets)} feeds.</p>"
-    body = f"<h1>{escape(title)}</h1>{intro}{shown}{''.join(sections)}"
-    return _page(title, config.lang, head, body)
+    form = _search_form(path, config) if search else ""
+    body = f"<h1>{escape(title)}</h1>{intro}{form}{shown}{''.join(sections)}"
+    return _page(title, config.lang, head, body, policy=_SEARCH_POLICY if search else _POLICY)
 
 
 def preview_page(

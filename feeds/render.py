@@ -575,7 +575,12 @@ def opml_feeds(specs: Sequence[FeedSpec], preferred: Format) -> list[FeedSpec]:
     return list(chosen.values())
 
 
-_OPML_GROUPS = {"category": "Categories", "tag": "Tags", "collection": "Collections"}
+_OPML_GROUPS = {
+    "category": "Categories",
+    "tag": "Tags",
+    "author": "Authors",
+    "collection": "Collections",
+}
 
 
 def feed_group(spec: FeedSpec) -> str:

@@ -8,7 +8,8 @@ FEEDSMITH_CACHE_DIR names a folder, a folder of its own in there for each source
 - `outputs/<key>.json`: for each output folder, the files the last build wrote there, so a
   feed that is no longer produced is removed (and nothing else ever is);
 - `outputs/<key>.lock`: one build at a time into one output folder;
-- `modified.sqlite`: when each file `serve` serves last changed (feedsmith.server.modified).
+- `modified.sqlite`: when each file `serve` serves last changed (feedsmith.server.modified);
+- `search.sqlite`: the text and names of every post, for `serve`'s queries (feedsmith.search).
 
 Deleting it is always safe: the next build is a cold one, and removes no stale feed once.
 Nothing in it is followed through a symlink.

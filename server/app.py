@@ -19,9 +19,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from feedsmith import CONFIG_FILES, Config, may_change_site
+from feedsmith import CONFIG_FILES, Config, FeedSpec, may_change_site
 from feedsmith.server.conditional import choose_coding, is_not_modified
-from feedsmith.server.store import FeedStore
+from feedsmith.server.query import Queries, retry_after
+from feedsmith.server.store import FeedStore, Representation, Snapshot
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
@@ -73,6 +74,7 @@ class ServeFiles:
     def __init__(self, app: ASGIApp, store: FeedStore) -> None:
         self.app = app
         self.store = store
+        self.queries = Queries(store)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -86,6 +88,11 @@ class ServeFiles:
             return
         path = _served_path(scope)
         snapshot = self.store.snapshot
+        if path is not None and scope.get("query_string"):
+            target = self.queries.target(snapshot, path)
+            if target is not None:
+                await self._query(scope, send, snapshot, target, scope["query_string"])
+                return
         if path is None or not snapshot.serves(path):
             await self.app(scope, receive, send)  # 404 and /healthz live in the routes
             return
@@ -99,19 +106,53 @@ class ServeFiles:
         if prepared is None:
             await self.app(scope, receive, send)
             return
-        prepared = prepared.at(time.time())
-        if is_not_modified(
-            if_none_match=headers.get(b"if-none-match"),
-            if_modified_since=headers.get(b"if-modified-since"),
-            etag=prepared.etag,
-            last_modified=prepared.last_modified,
-        ):
-            status, answer, body = 304, prepared.headers_304, b""
-        else:
-            status, answer = 200, prepared.headers
-            body = b"" if scope["method"] == "HEAD" else prepared.body
-        await send({"type": "http.response.start", "status": status, "headers": answer})
-        await send({"type": "http.response.body", "body": body})
+        await _send(scope, send, headers, prepared.at(time.time()))
+
+    async def _query(
+        self,
+        scope: Scope,
+        send: Send,
+        snapshot: Snapshot,
+        target: tuple[FeedSpec | None, str],
+        query_string: bytes,
+    ) -> None:
+        """A query on a feed, or `/search`: a feed of the posts that match (server.query)."""
+        headers = {
+            name: value.decode("latin-1") for name, value in scope["headers"] if name in _VALIDATORS
+        }
+        coding = choose_coding(headers.get(b"accept-encoding"))
+        now = time.time()
+        status, answer = await self.queries.answer(
+            snapshot,
+            base=target[0],
+            fmt=target[1],
+            query_string=query_string,
+            coding=coding,
+            now=now,
+        )
+        if isinstance(answer, str):
+            extra = retry_after(snapshot.config) if status == 503 else ()
+            await _plain(send, status, answer.encode("utf-8"), extra)
+            return
+        await _send(scope, send, headers, answer.at(now))
+
+
+async def _send(
+    scope: Scope, send: Send, headers: dict[bytes, str], prepared: Representation
+) -> None:
+    """A prepared response, or its 304 when the request's validators match it."""
+    if is_not_modified(
+        if_none_match=headers.get(b"if-none-match"),
+        if_modified_since=headers.get(b"if-modified-since"),
+        etag=prepared.etag,
+        last_modified=prepared.last_modified,
+    ):
+        status, answer, body = 304, prepared.headers_304, b""
+    else:
+        status, answer = 200, prepared.headers
+        body = b"" if scope["method"] == "HEAD" else prepared.body
+    await send({"type": "http.response.start", "status": status, "headers": answer})
+    await send({"type": "http.response.body", "body": body})
 
 
 _VALIDATORS = frozenset({b"accept-encoding", b"if-none-match", b"if-modified-since"})
@@ -175,6 +216,7 @@ def create_app(
             "feeds": len(snapshot.site.specs),
             "generation": snapshot.generation,
             "problems": len(snapshot.site.problems),
+            "search": "ready" if store.search_ready.is_set() else "building",
             # Rendered entries, feeds and prepared responses kept, as counted against
             # serve_cache_memory.
             "memory": {

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gzip
 import logging
+import sqlite3
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -23,11 +24,13 @@ import zstandard
 from feedsmith import (
     LRU,
     PAGE_CSP,
+    SEARCH_PAGE_CSP,
     Caches,
     Config,
     FeedsError,
     Part,
     RenderedFile,
+    SearchIndex,
     Site,
     held_bytes,
     notify_hubs,
@@ -125,7 +128,9 @@ def represent(
     if coding != "identity":
         full.append((b"content-encoding", coding.encode("latin-1")))
     if feed.media_type.startswith("text/html"):
-        full.append((b"content-security-policy", PAGE_CSP.encode("latin-1")))
+        # `/` is the one page with a form (its search box), sent to this server.
+        policy = SEARCH_PAGE_CSP if feed.path == "" and b"<form" in feed.body else PAGE_CSP
+        full.append((b"content-security-policy", policy.encode("latin-1")))
     return Representation(body, etag, last_modified, tuple(full), tuple(common))
 
 
@@ -148,6 +153,14 @@ class Snapshot:
     generation: int = 0
     too_big: set[str] = field(default_factory=set)  # paths said to be too large to keep
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _positions: dict[str, int] | None = None
+
+    @property
+    def positions(self) -> Mapping[str, int]:
+        """Each post's place in the index, by relative path (what the search index names)."""
+        if self._positions is None:  # made once; two threads making it make the same
+            self._positions = {post.rel: i for i, post in enumerate(self.site.index.posts)}
+        return self._positions
 
     @property
     def config(self) -> Config:
@@ -255,10 +268,44 @@ class FeedStore:
         self.responses: Part[Any, Representation] = self.held.part("response", representation_bytes)
         self.too_big: set[str] = set()
         self.modified = ModifiedTimes(state_folder(config))
+        self.search = SearchIndex(state_folder(config))
+        # Feeds are served at once; queries wait for the index (503 until it is ready), which
+        # takes minutes to make for an archive of 100,000 posts, and seconds to bring up to date.
+        self.search_ready = threading.Event()
+        self.search_version = 0  # counts updates: matches found before one are not kept
+        self._stop = threading.Event()
+        self._index_lock = threading.Lock()
+        self._indexer = threading.Thread(
+            target=self._index, args=(site,), name="search-index", daemon=True
+        )
+        self._indexer.start()
         self.snapshot = self._snapshot(site, generation=0)
         self._reload_lock = threading.Lock()
         for problem in site.problems:
             log.warning("%s", problem)
+
+    def _index(self, site: Site) -> None:
+        """Bring the search index up to date with `site`; a failure costs only search."""
+        with self._index_lock:
+            try:
+                done = self.search.update(site, self._stop)
+            except (sqlite3.Error, OSError) as exc:
+                log.error("search index not updated (%s): queries answer from earlier posts", exc)
+                return
+            finally:
+                self.search_version += 1
+            if self._stop.is_set():
+                return
+            self.search_ready.set()
+        if done.rebuilt or done.added or done.removed:
+            log.info(
+                "search index%s: %d posts added, %d removed in %.2f s",
+                " made anew" if done.rebuilt else "",
+                done.added,
+                done.removed,
+                done.seconds,
+            )
+        self.search.rebuilt = False
 
     def _snapshot(self, site: Site, generation: int) -> Snapshot:
         keys = output_keys(site)
@@ -302,6 +349,7 @@ class FeedStore:
             self.held.weight = config.serve_cache_memory  # takes effect as values are added
             new = self._snapshot(site, generation=old.generation + 1)
             self.snapshot = new  # one reference assignment: requests see old or new, never both
+            self._index(site)  # after: feeds never wait for the index
             if config.hub:
                 changed = new.changed_since(old)
                 if changed:
@@ -309,4 +357,7 @@ class FeedStore:
             return new
 
     def close(self) -> None:
+        self._stop.set()  # a build under way stops after its batch; the next start goes on
+        self._indexer.join(timeout=30)
         self.modified.close()
+        self.search.close()

@@ -159,6 +159,11 @@ def test_serve_answers_the_same_pages_and_the_list_at_the_root(
             assert response.content == (out / path).read_bytes(), path
             assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
         root = client.get("/", headers={"Accept-Encoding": "identity"})
+        assert b'<form method=get action="search.xml" role=search>' in root.content
+    # Without search, `/` is the list `build` writes, byte for byte.
+    plain = load_config(served_posts, overrides={"serve_search": False})
+    with TestClient(create_app(plain)) as client:
+        root = client.get("/", headers={"Accept-Encoding": "identity"})
         assert root.content == (out / "feeds.html").read_bytes()
 
 

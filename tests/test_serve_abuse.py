@@ -353,10 +353,14 @@ def test_long_or_strangely_encoded_paths_reach_nothing(server: Server, target: b
     assert b"root:" not in answer.body
 
 
-def test_query_string_on_a_feed_path_is_ignored(server: Server, feed: Feed) -> None:
-    """`/feed.xml?x=../../` is /feed.xml: a query string names no other file."""
+def test_query_string_on_a_feed_path_names_no_other_file(server: Server, feed: Feed) -> None:
+    """`/feed.xml?x=../../` is a query on /feed.xml with an unknown parameter: refused with
+    the known ones, never read as a path; `?q=../../` searches for the text `../../`."""
     answer = exchange(server.port, request(b"/feed.xml?x=../../"))
-    assert (answer.status, answer.body) == (200, feed.body)
+    assert answer.status == 400
+    assert b"unknown parameter 'x'" in answer.body and b"known parameters:" in answer.body
+    searched = exchange(server.port, request(b"/feed.xml?q=../../"))
+    assert searched.status == 200 and searched.body != feed.body
 
 
 @pytest.mark.parametrize("target", [b"/./feed.xml", b"/feed/../feed.xml", b"/feed/./../feed.xml"])
@@ -584,10 +588,11 @@ def test_memory_stays_bounded_under_distinct_request_data(server: Server) -> Non
             for i in range(3000)
         }
         assert statuses == {404}
-        # Request data that reaches a real feed: a cache keyed by the query string or the raw
-        # Accept-Encoding value would keep a body (tens of KB) per request here.
+        # Request data that reaches a real feed: a cache keyed by the raw query string or the
+        # raw Accept-Encoding value, unbounded, would keep a body per request here; answers to
+        # queries are kept in the bounded memory.
         statuses = {
-            fetch(f"/feed.xml?v={rng.randbytes(16).hex()}", f"{CODINGS[i % 4]}, x-{i}")
+            fetch(f"/feed.xml?q={rng.randbytes(16).hex()}", f"{CODINGS[i % 4]}, x-{i}")
             for i in range(1000)
         }
         assert statuses == {200}
