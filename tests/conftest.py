@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 import textwrap
 from collections.abc import Callable
@@ -47,6 +49,21 @@ def served_posts(tmp_path_factory: pytest.TempPathFactory) -> Path:
     copy = tmp_path_factory.mktemp("served") / "posts"
     shutil.copytree(POSTS, copy)
     return copy
+
+
+def feedsmith(
+    *args: str | Path, cwd: Path | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """Run the installed command the way a user or a CI job does: a new process, its output
+    captured, its exit code left to the test."""
+    return subprocess.run(
+        [sys.executable, "-m", "feedsmith", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        check=False,
+        timeout=timeout,
+    )
 
 
 def parse_feed(path: Path) -> Any:

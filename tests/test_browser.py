@@ -11,6 +11,7 @@ violation would be one). A screenshot of each is kept in FEEDSMITH_ARTIFACTS (de
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import os
@@ -61,17 +62,24 @@ def static_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
     """posts/ built, and the output folder served as plain files on 127.0.0.1."""
     out = tmp_path_factory.mktemp("browser") / "_site"
     build(load_config(POSTS, output=out))
+    with static_server(out) as base:
+        yield base, out
+
+
+@contextlib.contextmanager
+def static_server(folder: Path) -> Iterator[str]:
+    """`folder` served as plain files on 127.0.0.1, as a static host serves a site."""
 
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
     server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(out))
+        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder))
     )
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}", out
+        yield f"http://127.0.0.1:{server.server_port}"
     finally:
         server.shutdown()
         server.server_close()
@@ -174,27 +182,15 @@ def test_a_feed_with_the_builtin_stylesheet_shows_as_a_page(
     out = tmp_path / "_site"
     build(load_config(source, output=out))
     parsed = feedparser.parse((out / feed).read_bytes())
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(out))
-    )
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with static_server(out) as base:
         browser.set_window_size(width, 900)
-        browser.get(f"http://127.0.0.1:{server.server_port}/{quote(feed)}")
+        browser.get(f"{base}/{quote(feed)}")
         if browser.execute_script("return document.querySelector('h1') === null"):
             pytest.skip("this Chromium no longer runs XSLT (the feed shows as XML)")
         found = look(browser, browser.current_url, width, "styled-" + feed.replace("/", "_"))
         titles = browser.execute_script(
             "return [...document.querySelectorAll('article h2')].map((h) => h.textContent)"
         )
-    finally:
-        server.shutdown()
-        server.server_close()
     assert found["heading"] == parsed.feed.title
     assert titles == [entry.title for entry in parsed.entries]
     assert any("白酒" in title for title in titles)

@@ -14,19 +14,7 @@ from pathlib import Path
 import pytest
 from feedsmith import OutputError
 
-from tests.conftest import POSTS, parse_feed, write_post
-
-
-def feedsmith(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the installed command the way a user or a CI job does."""
-    return subprocess.run(
-        [sys.executable, "-m", "feedsmith", *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        check=False,
-        timeout=120,
-    )
+from tests.conftest import POSTS, feedsmith, parse_feed, write_post
 
 
 def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:

@@ -16,21 +16,10 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from tests.conftest import POSTS, ROOT, write_post
+from tests.conftest import POSTS, ROOT, feedsmith, write_post
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 URL = "https://example.org"
-
-
-def feedsmith(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "feedsmith", *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        check=False,
-        timeout=120,
-    )
 
 
 def documented_codes() -> dict[int, str]:

@@ -25,22 +25,12 @@ import feedparser
 import pytest
 
 from tests.clients import need
+from tests.conftest import feedsmith
 from tests.jekyll import ENV, jekyll, write
 from tests.test_serve_process import free_port, wait_for
 
 # The plugin runs the command FEEDSMITH names: this checkout's, as the tests run it.
 FEEDSMITH = {"FEEDSMITH": f"{sys.executable} -m feedsmith"}
-
-
-def feedsmith(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "feedsmith", *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=300,
-        check=False,
-    )
 
 
 def minima_site(root: Path, *, safe: bool) -> Path:

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import feedparser
@@ -21,7 +19,7 @@ from feedsmith.pipeline import build
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import POSTS, write_post
+from tests.conftest import POSTS, feedsmith, write_post
 from tests.test_serve_process import serving
 
 
@@ -29,16 +27,6 @@ def instruction(out: Path, feed: Path, target: str = "feeds.xsl") -> bytes:
     """The instruction a feed at `feed` carries: `target` by a link relative to the feed."""
     href = os.path.relpath(out / target, feed.parent)
     return f'<?xml-stylesheet type="text/xsl" href="{href}"?>'.encode()
-
-
-def feedsmith(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "feedsmith", *map(str, args)],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
 
 
 def site_with(tmp_path: Path, settings_toml: str) -> Path:
