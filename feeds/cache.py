@@ -214,7 +214,7 @@ def _installed(module: str) -> str:
     return f"{module}:{info.st_size}:{info.st_mtime_ns}:{folder.st_mtime_ns}"
 
 
-def _schema() -> str:
+def schema() -> str:
     """What a cache must have been made with to be used: this layout, this feedsmith, and
     the same installed copies of the libraries that render."""
     return ":".join([str(SCHEMA), __version__, *(_installed(m) for m in RENDERERS)])
@@ -248,11 +248,11 @@ class Cache:
                 folder.mkdir(parents=True, exist_ok=True)
                 self._unlink_symlinks()
                 self.db = self._connect(folder / _FILE)
-                schema = _schema()
-                if self._layout_is_ours() and self._meta("schema") == schema:
+                mark = schema()
+                if self._layout_is_ours() and self._meta("schema") == mark:
                     self.empty = False
                 else:
-                    self._reset(schema)
+                    self._reset(mark)
                 break
             except (OSError, sqlite3.Error):
                 self._drop()

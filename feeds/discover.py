@@ -45,7 +45,7 @@ def _is_candidate(name: str) -> bool:
     )
 
 
-def _scan(
+def scan(
     top: str, skip: frozenset[str], failed: list[tuple[str, str]]
 ) -> Iterator[os.DirEntry[str]]:
     """Every non-folder entry below `top`, depth first in name order; symlinked folders and
@@ -161,7 +161,7 @@ def discover(
     found: list[SourceFile] = []
     problems: list[Problem] = []
     failed: list[tuple[str, str]] = []
-    for entry in _scan(top, skip, failed):
+    for entry in scan(top, skip, failed):
         if not _is_candidate(entry.name) or entry.path in skip:
             continue
         rel = entry.path[len(root) + 1 :].replace(os.sep, "/")

@@ -14,9 +14,11 @@ import contextlib
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
+from feedsmith import unchanged
 from feedsmith.cache import Cache
 from feedsmith.config import Config
 from feedsmith.errors import EmptySourceError
@@ -74,6 +76,38 @@ def _write(
         return staging.commit()
 
 
+def _unchanged(
+    config: Config, state: Path, skip: frozenset[str]
+) -> tuple[unchanged.Sources | None, BuildReport | None]:
+    """The source as walked now, and the last build's report if nothing changed since
+    (feedsmith.unchanged): then no post is read."""
+    sources = unchanged.walk(config, skip)
+    return sources, unchanged.recall(config, state, sources)
+
+
+def _report(
+    site: Site,
+    rendering: set[Problem],
+    result: WriteResult,
+    mismatched: list[Difference],
+    seconds: float,
+) -> BuildReport:
+    written = set(result.written)
+    return BuildReport(
+        posts_read=len(site.files),
+        posts_published=len(site.index.posts),
+        problems=site.problems
+        + tuple(sorted(rendering, key=lambda p: (p.where, p.reason, p.severity))),
+        written=result.written,
+        unchanged=result.unchanged,
+        removed=result.removed,
+        seconds=seconds,
+        check_failed=tuple(mismatched),
+        held_back=site.held_back,
+        changed=tuple(spec.url for spec in site.specs if spec.path in written),
+    )
+
+
 def build(
     config: Config,
     *,
@@ -98,6 +132,12 @@ def build(
     # The cache is saved while the feeds are renamed into place and the manifest written;
     # leaving this block waits for it, inside the lock.
     with guard, ThreadPoolExecutor(max_workers=1) as background:
+        skip = never_posts(config, read_manifest(state, config.output))
+        # Not from scratch, nor with inputs from outside the source (Jekyll's own rendering).
+        shortcut = use_cache and links_include is None and config.jekyll_content is None
+        sources, recalled = _unchanged(config, state, skip) if shortcut else (None, None)
+        if recalled is not None:
+            return replace(recalled, seconds=time.perf_counter() - started)
         cache = Cache(state) if use_cache and not check and usable(state) else None
         saving: Future[None] | None = None
         try:
@@ -111,7 +151,7 @@ def build(
                 known=known,
                 jobs=jobs,
                 alongside=preload_renderer,
-                skip=never_posts(config, read_manifest(state, config.output)),
+                skip=skip,
             )
             if not site.files and not allow_empty:
                 raise EmptySourceError(config.source, jekyll=config.jekyll)
@@ -149,17 +189,7 @@ def build(
                 cache.close()
         if saving is not None and not saving.done():  # leaving the block waits for it
             progress("save", 0, 0)
-    written = set(result.written)
-    return BuildReport(
-        posts_read=len(site.files),
-        posts_published=len(site.index.posts),
-        problems=site.problems
-        + tuple(sorted(rendering, key=lambda p: (p.where, p.reason, p.severity))),
-        written=result.written,
-        unchanged=result.unchanged,
-        removed=result.removed,
-        seconds=time.perf_counter() - started,
-        check_failed=tuple(mismatched),
-        held_back=site.held_back,
-        changed=tuple(spec.url for spec in site.specs if spec.path in written),
-    )
+    report = _report(site, rendering, result, mismatched, time.perf_counter() - started)
+    if not check:
+        unchanged.remember(config, state, sources, report)
+    return report

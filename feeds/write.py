@@ -223,6 +223,13 @@ def _write(path: Path, body: bytes, root: Path | None = None) -> None:
         raise OutputError(path, f"cannot write it: {os_reason(exc)}") from exc
 
 
+def write_state_file(path: Path, body: bytes) -> None:
+    """A file of feedsmith's own in the state folder, written atomically and never through a
+    symlink; one that cannot be written costs only what it would have kept."""
+    with contextlib.suppress(OutputError):
+        _write(path, body, path.parent)
+
+
 _TEMPORARY = re.compile(r"^\..+\.(\d+)\.\d+\.tmp$")
 
 

@@ -32,7 +32,7 @@ LAYERS: tuple[frozenset[str], ...] = (
         }
     ),
     frozenset({"config", "permalink", "keys"}),
-    frozenset({"cache", "discover", "parse", "index", "state", "write", "websub"}),
+    frozenset({"cache", "discover", "parse", "index", "state", "write", "websub", "unchanged"}),
     frozenset({"site", "search"}),  # the read half, and the index of it `serve` searches
     frozenset({"markup", "clean", "entry"}),  # the entry stage
     frozenset({"render", "pages"}),
