@@ -37,6 +37,7 @@ from feedsmith.outputs import (
 from feedsmith.pages import CSP as PAGE_CSP
 from feedsmith.pages import SEARCH_CSP as SEARCH_PAGE_CSP
 from feedsmith.pipeline import build as _build
+from feedsmith.pipeline import known_states
 from feedsmith.progress import logged as log_progress
 from feedsmith.search import (
     Query,
@@ -81,6 +82,7 @@ __all__ = [
     "create_app",
     "feed_content_key",
     "held_bytes",
+    "known_states",
     "load_config",
     "log_progress",
     "may_change_site",

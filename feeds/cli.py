@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import yaml
-from feedsmith.cache import Cache
 from feedsmith.config import DEFAULT_OUTPUT, DEFAULT_SOURCE, Config, load_config
 from feedsmith.errors import (
     ConfigError,
@@ -30,11 +29,10 @@ from feedsmith.errors import (
 )
 from feedsmith.model import BuildReport, quiet
 from feedsmith.outputs import links_data
-from feedsmith.pipeline import build
+from feedsmith.pipeline import build, known_states
 from feedsmith.progress import Shown, shown
 from feedsmith.render import render_links
-from feedsmith.site import load_states, never_posts, read_site
-from feedsmith.state import state_folder, usable
+from feedsmith.site import never_posts, read_site
 from feedsmith.version import __version__
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
@@ -383,14 +381,7 @@ def _links(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     config = load_config(
         args.source, config_file=args.config, output=args.output, overrides=_overrides(args)
     )
-    state = state_folder(config)
-    cache = Cache(state) if usable(state) and (state / "cache.sqlite").is_file() else None
-    try:  # the file states the last build kept: nothing unchanged is parsed again
-        known = load_states(cache, config.fingerprint()) if cache is not None else {}
-    finally:
-        if cache is not None:
-            cache.close()
-    site = read_site(config, known=known, skip=never_posts(config, ()))
+    site = read_site(config, known=known_states(config), skip=never_posts(config, ()))
     if not args.json:
         out.write(render_links(site.specs))
         return EXIT_OK

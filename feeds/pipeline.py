@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime
@@ -22,12 +22,25 @@ from feedsmith import unchanged
 from feedsmith.cache import Cache
 from feedsmith.config import Config
 from feedsmith.errors import EmptySourceError
-from feedsmith.model import BuildReport, Difference, Problem, Progress, quiet
+from feedsmith.model import BuildReport, Difference, FileState, Problem, Progress, quiet
 from feedsmith.outputs import Caches, output_paths, preload_renderer, render_outputs, settle
 from feedsmith.render import render_links_include
 from feedsmith.site import Site, load_states, never_posts, read_site, save_states
 from feedsmith.state import locked, read_manifest, state_folder, usable
 from feedsmith.write import Comparison, Staging, WriteResult, write_text_atomically
+
+
+def known_states(config: Config) -> Mapping[str, FileState]:
+    """The file states the last build of `config` kept in its cache (none when there is no
+    cache): what reads the site without a build (`serve`, `links`) parses only what changed."""
+    state = state_folder(config)
+    if not (usable(state) and (state / "cache.sqlite").is_file()):
+        return {}
+    cache = Cache(state)
+    try:
+        return load_states(cache, config.fingerprint())
+    finally:
+        cache.close()
 
 
 def _save(cache: Cache) -> None:

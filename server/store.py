@@ -33,6 +33,7 @@ from feedsmith import (
     SearchIndex,
     Site,
     held_bytes,
+    known_states,
     notify_hubs,
     output_keys,
     preload_renderer,
@@ -261,7 +262,11 @@ class FeedStore:
         self.pinger = pinger or ping_in_background
         self.reread_config = reread_config
         preload_renderer()  # now, so that no first request pays for it
-        site = read_site(config, now=clock(), progress=progress or _unheard)
+        # What the last build parsed (the build cache's file states): only what changed since
+        # is parsed again, so a large site is served soon after its build.
+        site = read_site(
+            config, now=clock(), progress=progress or _unheard, known=known_states(config)
+        )
         # Everything kept rendered, for every file, under one bound on bytes.
         self.held: LRU[Any, Any] = LRU(weight=config.serve_cache_memory)
         self.caches = Caches.in_memory(self.held)

@@ -457,3 +457,31 @@ def test_healthz_reports_ok_as_json(client: TestClient) -> None:
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/json")
     assert response.json()["status"] == "ok"
+
+
+def test_serve_parses_only_what_changed_since_the_last_build(tmp_path: Path) -> None:
+    """A site built before: the server's first read takes the file states the build cache
+    kept (no post parsed again but the one edited since), and serves the build's bytes."""
+    from feedsmith.outputs import render_file
+    from feedsmith.server.store import FeedStore
+
+    source = tmp_path / "posts"
+    shutil.copytree(POSTS, source)
+    config = load_config(source, output=tmp_path / "out", overrides={"url": "https://x.org"})
+    build(config)
+    edited = source / "2022-04-12-202204122339508724.md"
+    edited.write_text(edited.read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")
+    heard: list[tuple[str, int, int]] = []
+    store = FeedStore(
+        config, progress=lambda stage, done, total: heard.append((stage, done, total))
+    )
+    try:
+        # the edited post, and the three held back, whose fresh stamps (copied a moment ago)
+        # prove nothing and which keep no digest to compare: not the other eleven
+        assert {total for stage, _, total in heard if stage == "read"} == {1 + 3}
+        served = store.snapshot.site
+        assert len(served.index.posts) == 12
+        made = render_file(served, "feed.xml")
+        assert made is not None and "One more line." in made.body.decode()
+    finally:
+        store.close()
