@@ -24,7 +24,7 @@ import sqlite3
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -213,7 +213,12 @@ class SearchIndex:
 
     # --- keeping it up to date -------------------------------------------------------------
 
-    def update(self, site: Site, stop: threading.Event | None = None) -> Update:
+    def update(
+        self,
+        site: Site,
+        stop: threading.Event | None = None,
+        pause: Callable[[], None] | None = None,
+    ) -> Update:
         """Make the index hold exactly the posts of `site`: rows of removed or changed posts
         go, new and changed ones are added. Damage found on the way: made again from `site`.
 
@@ -223,17 +228,19 @@ class SearchIndex:
         started = time.perf_counter()
         with self._alone():  # workers sharing the file take turns; the second finds it done
             try:
-                added, removed = self._update(site, stop)
+                added, removed = self._update(site, stop, pause)
             except sqlite3.OperationalError:
                 raise  # locked, read-only, out of space: not damage, the file stays
             except sqlite3.DatabaseError:
                 self._remove()
                 self._check_or_make()
-                added, removed = self._update(site, stop)
+                added, removed = self._update(site, stop, pause)
                 return Update(added, removed, time.perf_counter() - started, rebuilt=True)
         return Update(added, removed, time.perf_counter() - started, rebuilt=self.rebuilt)
 
-    def _update(self, site: Site, stop: threading.Event | None) -> tuple[int, int]:
+    def _update(
+        self, site: Site, stop: threading.Event | None, pause: Callable[[], None] | None
+    ) -> tuple[int, int]:
         wanted = {post.rel: (i, site.entry_keys[i]) for i, post in enumerate(site.index.posts)}
         db = self._db()
         held = {rel: (row, key) for row, rel, key in db.execute("SELECT id, rel, key FROM posts")}
@@ -253,6 +260,8 @@ class SearchIndex:
                 return start, len(gone)
             with _transaction(db):
                 for i, key in fresh[start : start + BATCH]:
+                    if pause is not None:  # `serve`: a request being rendered goes first
+                        pause()
                     self._insert(db, site.index.posts[i], key, max_bytes)
         with contextlib.suppress(sqlite3.Error):  # the log back to its size: readers go on
             db.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -10,11 +10,12 @@ by `serve_cache_memory` bytes (`FeedStore.held`).
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import logging
 import sqlite3
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -141,6 +142,34 @@ def representation_bytes(prepared: Representation) -> int:
     return held_bytes(prepared.body, prepared.etag) + header_bytes
 
 
+class Activity:
+    """How many requests are being rendered. The search index, made in a thread of this
+    process, waits between posts while any is (a moment at most), so that indexing a large
+    archive does not take half of every first request's time under the GIL."""
+
+    PATIENCE = 0.2  # seconds the indexer waits at most before its next post
+
+    def __init__(self) -> None:
+        self._busy = 0
+        self._changed = threading.Condition()
+
+    @contextlib.contextmanager
+    def rendering(self) -> Iterator[None]:
+        with self._changed:
+            self._busy += 1
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._busy -= 1
+                if not self._busy:
+                    self._changed.notify_all()
+
+    def wait_idle(self) -> None:
+        with self._changed:
+            self._changed.wait_for(lambda: not self._busy, timeout=self.PATIENCE)
+
+
 @dataclass
 class Snapshot:
     """One consistent view of the site; the responses prepared from it are kept in the
@@ -153,6 +182,7 @@ class Snapshot:
     responses: Part[Any, Representation]  # shared by every snapshot, keyed by `_version`
     generation: int = 0
     too_big: set[str] = field(default_factory=set)  # paths said to be too large to keep
+    activity: Activity = field(default_factory=Activity)  # shared by every snapshot
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _positions: dict[str, int] | None = None
 
@@ -185,7 +215,7 @@ class Snapshot:
     def prepare(self, path: str, coding: str) -> Representation | None:
         """Render, compress and prepare `path`; None when no such file exists."""
         version = self._version(path, coding)
-        with self._lock:  # one request renders; those waiting for the same file find it
+        with self._lock, self.activity.rendering():  # one render at a time; waiters find it
             found = self.responses.get(version)
             if found is not None:
                 return found
@@ -272,6 +302,7 @@ class FeedStore:
         self.caches = Caches.in_memory(self.held)
         self.responses: Part[Any, Representation] = self.held.part("response", representation_bytes)
         self.too_big: set[str] = set()
+        self.activity = Activity()
         self.modified = ModifiedTimes(state_folder(config))
         self.search = SearchIndex(state_folder(config))
         # Feeds are served at once; queries wait for the index (503 until it is ready), which
@@ -293,7 +324,7 @@ class FeedStore:
         """Bring the search index up to date with `site`; a failure costs only search."""
         with self._index_lock:
             try:
-                done = self.search.update(site, self._stop)
+                done = self.search.update(site, self._stop, pause=self.activity.wait_idle)
             except (sqlite3.Error, OSError) as exc:
                 log.error("search index not updated (%s): queries answer from earlier posts", exc)
                 return
@@ -323,6 +354,7 @@ class FeedStore:
             self.responses,
             generation=generation,
             too_big=self.too_big,
+            activity=self.activity,
         )
 
     def reload(self, *, config_changed: bool = False) -> Snapshot:
