@@ -237,9 +237,12 @@ def feed_content_key(site: Site, spec: FeedSpec) -> str:
 
 
 def _page_key(site: Site, path: str, keys: Mapping[str, str] | None = None) -> str:
-    """What a page for people shows: its feeds (all of them for the list)."""
+    """What a page for people shows: its feeds (all of them for the list). Without `keys`,
+    the feeds' keys without the site's links: a page depends on them only through entries
+    that link to other posts, and its cached copy says so (see _page_file), so one post
+    added no longer makes every page of the site again."""
     formats = site.pages.get(path) or tuple(s for s in site.specs if not s.archive)
-    feeds = [keys[s.path] if keys else _feed_key(site, s) + site.links.version for s in formats]
+    feeds = [keys[s.path] if keys else _feed_key(site, s) for s in formats]
     return page_key(path, feeds, site.fingerprint)
 
 
@@ -285,10 +288,12 @@ def _page_file(site: Site, path: str, caches: Caches) -> RenderedFile:
             return _file(path, body, pages.HTML, etag=found.etag)
     formats = site.pages.get(path)
     listing = site.config.subscribe_page if site.config.subscribe_page in site.pages else None
+    shown: list[Entry] = []
     if formats:
         entries = entries_of(site, formats[0].posts, caches)
         body = pages.preview_page(formats, site.index, entries, site.config, listing)
-        complete = all(entries[i].complete for i in formats[0].posts)
+        shown = [entries[i] for i in formats[0].posts]
+        complete = all(entry.complete for entry in shown)
     else:
         # `/` is answered by `serve` only, which alone can answer its search box.
         search = path == pages.INDEX and site.config.serve_search
@@ -297,7 +302,10 @@ def _page_file(site: Site, path: str, caches: Caches) -> RenderedFile:
     etag = etag_of(body)
     if complete and kept:
         stored = b"" if caches.output is not None else body
-        caches.keep_feed(key, CachedFeed(stored, None, (), etag, path))
+        # What its entries depend on beyond the posts: links to other posts, included files.
+        links = site.links.version if any(e.links is not None for e in shown) else None
+        inputs = tuple(dict.fromkeys(i for e in shown for i in e.inputs))
+        caches.keep_feed(key, CachedFeed(stored, links, (), etag, path, inputs))
     return _file(path, body, pages.HTML, etag=etag)
 
 

@@ -226,3 +226,25 @@ def test_hostile_values_are_text_on_every_page(tmp_path: Path) -> None:
             handlers = [name for name in element.attrs if name.lower().startswith("on")]
             assert handlers == [], (path, element.name)
         assert EVIL in page.get_text(), path
+
+
+def test_a_page_shows_an_entry_again_when_a_file_it_included_changed(tmp_path: Path) -> None:
+    """A post made of an include: edit the included file and rebuild; the feed's page shows
+    the new text, as the feed does (the page's cached copy knows what its entries included)."""
+    site = tmp_path / "site"
+    (site / "_includes").mkdir(parents=True)
+    (site / "_includes" / "note.html").write_text("<p>The first note.</p>\n")
+    (site / "_config.yml").write_text("url: https://example.org\n")
+    (site / "_posts").mkdir()
+    (site / "_posts" / "2024-01-02-noted.md").write_text(
+        "---\ntitle: Noted\n---\n{% include note.html %}\n"
+    )
+    out = tmp_path / "out"
+    config = load_config(site, output=out)
+    build(config)
+    assert "The first note." in (out / "feed.html").read_text()
+    (site / "_includes" / "note.html").write_text("<p>The second note.</p>\n")
+    build(config)
+    assert "The second note." in (out / "feed.xml").read_text()
+    page = (out / "feed.html").read_text()
+    assert "The second note." in page and "The first note." not in page
