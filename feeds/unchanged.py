@@ -10,7 +10,8 @@ Anything else runs the build as ever: a file of the source added, removed, chang
 touched (any file, not only posts: an include, `_data/`, the configuration), other settings,
 another feedsmith or library, a file of OUT changed or gone, a stamp too fresh to prove
 anything (see site.RACY_NS), a post held back for its future date (the clock publishes it),
-a build that skipped or could not read a file, or a record that is not exactly of this shape.
+a build that skipped or could not read a file, what an older feedsmith left in OUT, or a record
+that is not exactly of this shape.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from feedsmith.cache import schema
 from feedsmith.config import Config
 from feedsmith.discover import scan
 from feedsmith.model import BuildReport, Problem, stamp_of
-from feedsmith.state import manifest_path, usable
+from feedsmith.state import FOLDER, OLD_LOCK, OLD_MANIFEST, manifest_path, usable
 from feedsmith.write import write_state_file
 
 RACY_NS = 3_000_000_000  # as site.RACY_NS: a stamp this close to a change proves nothing
@@ -118,7 +119,12 @@ def remember(config: Config, state: Path, sources: Sources | None, report: Build
 def recall(config: Config, state: Path, sources: Sources | None) -> BuildReport | None:
     """The report of the last build when nothing it depends on has changed since; else None."""
     record = _read(_record_path(state, config.output)) if sources is not None else None
-    if record is None or sources is None or not sources.settled:
+    if (
+        record is None
+        or sources is None
+        or not sources.settled
+        or _old_bookkeeping(config.output, state)
+    ):
         return None
     try:
         if record["key"] != _key(config) or record["sources"] != sources.digest:
@@ -143,6 +149,15 @@ def recall(config: Config, state: Path, sources: Sources | None) -> BuildReport 
         )
     except (KeyError, TypeError, ValueError, AttributeError):
         return None
+
+
+def _old_bookkeeping(out: Path, state: Path) -> bool:
+    """What an older feedsmith kept in OUT itself (a full build removes it); not the state
+    folder itself, where OUT is the source."""
+    if any(os.path.lexists(out / name) for name in (OLD_MANIFEST, OLD_LOCK)):
+        return True
+    old = out / FOLDER
+    return os.path.lexists(old) and os.path.realpath(old) != os.path.realpath(state)
 
 
 def _read(path: Path) -> dict[str, Any] | None:
