@@ -468,8 +468,15 @@ def _get_once(config: Config, target: str, out: TextIO, err: TextIO) -> int:
     """`serve --get PATH`: one in-process request through the real app, no port opened."""
     from feedsmith.server.app import create_app  # noqa: PLC0415 - see _serve
     from feedsmith.server.asgi import request_once  # noqa: PLC0415
+    from feedsmith.server.store import FeedStore  # noqa: PLC0415
 
-    status, headers, body = request_once(create_app(config), "GET", target)
+    store = FeedStore(config)
+    try:
+        if "?" in target:  # a query, answered once the search index is made (not 503)
+            store.wait_for_search()
+        status, headers, body = request_once(create_app(config, store=store), "GET", target)
+    finally:
+        store.close()
     err.write(f"HTTP {status}\n")
     for name, value in headers:
         err.write(f"{name}: {value}\n")

@@ -320,6 +320,11 @@ class FeedStore:
         for problem in site.problems:
             log.warning("%s", problem)
 
+    def wait_for_search(self, timeout: float | None = None) -> bool:
+        """Wait until the first search index is made (or has failed); whether it is ready."""
+        self._indexer.join(timeout)
+        return self.search_ready.is_set()
+
     def _index(self, site: Site) -> None:
         """Bring the search index up to date with `site`; a failure costs only search."""
         with self._index_lock:

@@ -451,3 +451,20 @@ def test_the_canonical_query_is_one_whatever_the_order_and_reads_back_the_same(
     again = parse(one.canonical.encode(), config)
     assert again == one
     assert one.query.limit == min(limit, config.serve_query_limit)
+
+
+def test_serve_get_answers_a_query_once_the_index_is_made(tmp_path: Path) -> None:
+    """`serve --get '/search.xml?q=…'` (no port opened) waits for the search index it makes,
+    then answers the feed of the matches, not a 503."""
+    source = make_site(tmp_path / "site")
+    result = subprocess.run(
+        [sys.executable, "-m", "feedsmith", "serve", str(source), "--get", "/search.xml?q=商汤"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.startswith("HTTP 200\n")
+    parsed = feedparser.parse(result.stdout.encode())
+    assert [entry.title for entry in parsed.entries] == [SENSE]
