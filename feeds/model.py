@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -127,6 +128,15 @@ class Post:
     excerpt_only: bool | None = None  # the post's own `feed: {excerpt_only: …}`
     collection: str = "posts"  # a document of another Jekyll collection is not a post
     rendered: str | None = None  # sha256 of Jekyll's own HTML of the body, where entries take it
+
+    def __post_init__(self) -> None:
+        # A million posts name a few hundred categories and tags: one copy of each name,
+        # not one a post (each post comes from a worker process or the cache as new strings).
+        intern, put = sys.intern, object.__setattr__
+        put(self, "markup", intern(self.markup))
+        put(self, "collection", intern(self.collection))
+        put(self, "categories", tuple(map(intern, self.categories)))
+        put(self, "tags", tuple(map(intern, self.tags)))
 
     __reduce__ = fast_reduce
 

@@ -191,7 +191,14 @@ def read_site(
     states: dict[str, FileState | None] = {}
     for file in found:
         before = known.get(file.rel)
-        states[file.rel] = _reuse(before, file, now, taken) if before is not None else None
+        if before is None:
+            states[file.rel] = None
+            continue
+        # Keyed by the state's own copy of the path: one string a post, not one a dict.
+        rel = (
+            before.post.rel if before.post is not None and before.post.rel == file.rel else file.rel
+        )
+        states[rel] = _reuse(before, file, now, taken)
     problems.extend(Problem(where, reason, "notice") for where, reason in config.notes)
     todo = [file for file in found if states[file.rel] is None]
     progress("read", 0, len(todo))
@@ -361,10 +368,7 @@ def _links(index: Index, config: Config) -> Links:
     by_rel = {p.rel: p.url.removeprefix(prefix) for p in index.posts}
     return Links(
         root=config.source,
-        by_name={
-            os.path.splitext(os.path.basename(p.path))[0]: p.url.removeprefix(prefix)
-            for p in index.posts
-        },
+        by_name={os.path.splitext(os.path.basename(p.path))[0]: by_rel[p.rel] for p in index.posts},
         by_rel=by_rel,
         collections=config.collections,
         version=links_version(by_rel),
@@ -397,7 +401,9 @@ def load_states(cache: Cache, fingerprint: str) -> dict[str, FileState]:
     cache.files.prefetch(keys)  # one query, not one a shard
     states: dict[str, FileState] = {}
     for key in keys:
-        states.update(cache.files.get(key) or {})
+        for rel, state in (cache.files.get(key) or {}).items():
+            post = state.post  # its own copy of the path keys it: one string a post, not two
+            states[post.rel if post is not None and post.rel == rel else rel] = state
     return states
 
 
