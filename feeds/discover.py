@@ -48,12 +48,14 @@ def _is_candidate(name: str) -> bool:
 def scan(
     top: str, skip: frozenset[str], failed: list[tuple[str, str]]
 ) -> Iterator[os.DirEntry[str]]:
-    """Every non-folder entry below `top`, depth first in name order; symlinked folders and
-    the folders in `skip` (absolute paths) left out. A folder that cannot be listed is added
-    to `failed` (path, reason); one that vanished meanwhile is not.
+    """Every non-folder entry below `top`, in no particular order (whoever needs one sorts
+    what they keep); symlinked folders and the folders in `skip` (absolute paths) left out. A
+    folder that cannot be listed is added to `failed` (path, reason); one that vanished
+    meanwhile is not.
 
     os.scandir hands back file types with the names, so an archive of 100,000 posts costs one
-    stat per post (for its stamp), not four.
+    stat per post (for its stamp), not four; and each entry is handed on as it is listed: a
+    folder of a million posts is never held as a million entries.
     """
     stack = [top]
     while stack:
@@ -61,20 +63,21 @@ def scan(
         if folder in skip:
             continue
         try:
-            with os.scandir(folder) as listing:
-                entries = sorted(listing, key=lambda e: e.name)
+            listing = os.scandir(folder)
         except OSError as exc:
             if exc.errno not in GONE:
                 failed.append((folder, f"cannot read this folder: {os_reason(exc)}"))
             continue
-        folders = []
-        for entry in entries:
-            if entry.is_dir(follow_symlinks=False):
-                if entry.name not in _SKIP_DIRS and not entry.name.startswith("."):
-                    folders.append(entry.path)
-            else:
-                yield entry
-        stack.extend(reversed(folders))
+        with listing:
+            try:
+                for entry in listing:
+                    if not entry.is_dir(follow_symlinks=False):
+                        yield entry
+                    elif entry.name not in _SKIP_DIRS and not entry.name.startswith("."):
+                        stack.append(entry.path)
+            except OSError as exc:  # the listing failed part way
+                if exc.errno not in GONE:
+                    failed.append((folder, f"cannot read this folder: {os_reason(exc)}"))
 
 
 def _outside(entry: os.DirEntry[str], root: str) -> bool:
@@ -131,6 +134,45 @@ def _exclusion(patterns: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile("|".join(alternatives) or r"(?!)")
 
 
+class _Places:
+    """Where each post file is (see `_place`), worked out once a folder: a million posts in
+    one `_posts/` are one answer."""
+
+    def __init__(self, *, jekyll: bool, drafts: bool, collections: frozenset[str]) -> None:
+        self.jekyll, self.drafts, self.collections = jekyll, drafts, collections
+        self.known: dict[str, tuple[bool, tuple[str, ...], str] | None] = {}
+
+    def of(self, inner: str, name: str) -> tuple[bool, tuple[str, ...], str] | None:
+        """The place of the file at `inner` (relative, POSIX) named `name`."""
+        folder = inner[: len(inner) - len(name)]
+        if folder not in self.known:
+            parts = [*folder.split("/")[:-1], name]
+            self.known[folder] = _place(
+                parts, jekyll=self.jekyll, drafts=self.drafts, collections=self.collections
+            )
+        return self.known[folder]
+
+
+def _refused(entry: os.DirEntry[str], rel: str, root: str, *, dated: bool) -> Problem | None:
+    """Why a file in a post's place is still no post, if it is not: a Jekyll post without a
+    dated name (`dated`), a symlink that leads out of the source, a name that is not UTF-8."""
+    if dated and not _JEKYLL_POST_NAME.match(entry.name):
+        return Problem(
+            rel,
+            "not a post: Jekyll publishes only the files of _posts/ named "
+            "YYYY-MM-DD-title.ext (it leaves this one out too)",
+            "notice",
+        )
+    if entry.is_symlink() and _outside(entry, root):
+        return Problem(rel, "symlink to a file outside the source folder; not followed", "error")
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = rel.encode("utf-8", "backslashreplace").decode("utf-8")
+        return Problem(shown, "file name is not valid UTF-8; rename the file", "error")
+    return None
+
+
 def discover(
     source: Path,
     *,
@@ -161,43 +203,21 @@ def discover(
     found: list[SourceFile] = []
     problems: list[Problem] = []
     failed: list[tuple[str, str]] = []
+    excluded = _exclusion(tuple(exclude)).match if jekyll and exclude else None
+    place_of = _Places(jekyll=jekyll, drafts=drafts, collections=collections).of
     for entry in scan(top, skip, failed):
         if not _is_candidate(entry.name) or entry.path in skip:
             continue
         rel = entry.path[len(root) + 1 :].replace(os.sep, "/")
-        if jekyll and exclude and jekyll_excluded(rel, exclude):
+        if excluded is not None and excluded(rel) is not None:
             continue
-        inner = entry.path[len(top) + 1 :].replace(os.sep, "/")  # below collections_dir
-        place = _place(inner.split("/"), jekyll=jekyll, drafts=drafts, collections=collections)
+        place = place_of(entry.path[len(top) + 1 :].replace(os.sep, "/"), entry.name)
         if place is None:
             continue
-        if (
-            jekyll
-            and place[2] == "posts"
-            and not place[0]
-            and not _JEKYLL_POST_NAME.match(entry.name)
-        ):
-            problems.append(
-                Problem(
-                    rel,
-                    "not a post: Jekyll publishes only the files of _posts/ named "
-                    "YYYY-MM-DD-title.ext (it leaves this one out too)",
-                    "notice",
-                )
-            )
-            continue
-        if entry.is_symlink() and _outside(entry, root):
-            problems.append(
-                Problem(rel, "symlink to a file outside the source folder; not followed", "error")
-            )
-            continue
-        try:
-            rel.encode("utf-8")
-        except UnicodeEncodeError:
-            shown = rel.encode("utf-8", "backslashreplace").decode("utf-8")
-            problems.append(
-                Problem(shown, "file name is not valid UTF-8; rename the file", "error")
-            )
+        dated = jekyll and place[2] == "posts" and not place[0]  # Jekyll wants a dated name
+        refused = _refused(entry, rel, root, dated=dated)
+        if refused is not None:
+            problems.append(refused)
             continue
         try:
             if not entry.is_file():
@@ -205,26 +225,18 @@ def discover(
                 if is_special(mode):
                     problems.append(Problem(rel, f"not a regular file ({kind_of(mode)})", "error"))
                 continue
-            info = entry.stat() if stamps else None
+            stamp = stamp_of(entry.stat()) if stamps else NO_STAMP
         except OSError as exc:
             # Gone meanwhile, or a symlink to nothing: no post. Anything else hides a post.
             if exc.errno not in GONE:
                 failed.append((entry.path, f"cannot read: {os_reason(exc)}"))
             continue
-        stamp = stamp_of(info) if info is not None else NO_STAMP
-        found.append(
-            SourceFile(
-                path=entry.path,
-                rel=rel,
-                categories=place[1],
-                draft=place[0],
-                stamp=stamp,
-                collection=place[2],
-            )
-        )
+        draft, categories, collection = place
+        found.append(SourceFile(entry.path, rel, categories, draft, stamp, collection))
     if failed:
-        raise SourceError(tuple((_shown(path, root), reason) for path, reason in failed))
+        raise SourceError(tuple(sorted((_shown(path, root), reason) for path, reason in failed)))
     found.sort(key=lambda f: f.rel)
+    problems.sort(key=lambda p: (p.where, p.reason))
     return found, problems
 
 

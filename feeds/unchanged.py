@@ -33,7 +33,7 @@ from feedsmith.state import FOLDER, OLD_LOCK, OLD_MANIFEST, manifest_path, usabl
 from feedsmith.write import write_state_file
 
 RACY_NS = 3_000_000_000  # as site.RACY_NS: a stamp this close to a change proves nothing
-SHAPE = 1  # of the record's JSON: another is not read
+SHAPE = 2  # of the record's JSON: another is not read
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,15 +44,21 @@ class Sources:
     settled: bool  # no file changed within RACY_NS of the walk: the stamps prove the bytes
 
 
+_MODULUS = 1 << 160
+
+
 def walk(config: Config, skip: frozenset[str]) -> Sources | None:
-    """The digest of every file below the source (path and stamp), in a fixed order; None when
-    a folder cannot be listed. `skip`: absolute paths that are not the source's (the output
-    folder inside it, the files feedsmith wrote there)."""
+    """The digest of every file below the source (path and stamp); None when a folder cannot
+    be listed. `skip`: absolute paths that are not the source's (the output folder inside it,
+    the files feedsmith wrote there).
+
+    The digest is the sum of each file's own (modulo 2**160), so it does not depend on the
+    order folders list their files in: the walk never sorts a folder's listing."""
     taken = time.time_ns()
     root = os.path.realpath(config.source)
-    digest = hashlib.blake2b(digest_size=20)
-    newest = 0
+    total = count = newest = 0
     failed: list[tuple[str, str]] = []
+    blake2b = hashlib.blake2b
     for entry in scan(root, skip, failed):
         if entry.path in skip:
             continue
@@ -61,10 +67,13 @@ def walk(config: Config, skip: frozenset[str]) -> Sources | None:
         except OSError:
             return None
         newest = max(newest, stamp[0], stamp[3])
-        digest.update(f"{entry.path[len(root) :]}\0{stamp}\n".encode("utf-8", "surrogatepass"))
+        line = f"{entry.path[len(root) :]}\0{stamp}".encode("utf-8", "surrogatepass")
+        total += int.from_bytes(blake2b(line, digest_size=20).digest())
+        count += 1
     if failed:
         return None
-    return Sources(digest.hexdigest(), settled=newest < taken - RACY_NS)
+    digest = f"{count}:{total % _MODULUS:040x}"
+    return Sources(digest, settled=newest < taken - RACY_NS)
 
 
 def _key(config: Config) -> str:

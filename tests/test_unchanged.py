@@ -189,3 +189,65 @@ def test_a_build_that_skipped_a_post_or_met_fresh_stamps_keeps_no_record(tmp_pat
     time.sleep(SETTLE)
     assert "1 skipped" in run(site, out)
     assert not list((site.parent / "state" / "outputs").glob("*.done.json"))
+
+
+def _odd_site(root: Path) -> Path:
+    """A Jekyll site with most kinds of files discovery tells apart: posts in nested folders
+    (with folder categories), a draft, a document of another collection, an undated name, an
+    excluded file, a hidden file, a symlink out of the source, a name that is no UTF-8."""
+    site = make_site(root)
+    (site / "_config.yml").write_text(
+        "url: https://example.org\nexclude: [_posts/skip-me.md]\n"
+        "collections: {docs: {output: true}}\nfeed: {collections: {docs: {}}}\n"
+    )
+    for folder, name in (
+        ("news/_posts", "2021-02-03-nested.md"),
+        ("news/world/_posts", "2021-02-04-deeper.md"),
+        ("_drafts", "a-draft.md"),
+        ("_docs", "guide.md"),
+        ("_posts", "undated.md"),
+        ("_posts", "skip-me.md"),
+        ("_posts", ".hidden.md"),
+    ):
+        write_post(site / folder, name, f"title: {name}", "Body.\n")
+    outside = root / "elsewhere.md"
+    outside.write_text("---\ntitle: outside\n---\nx\n")
+    (site / "_posts" / "2021-05-05-link.md").symlink_to(outside)
+    (site / "_posts" / os.fsdecode(b"2021-05-06-\xff.md")).write_text("---\ntitle: b\n---\nx\n")
+    return site
+
+
+def test_the_walk_does_not_depend_on_the_order_folders_list_their_files_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The order os.scandir gives is the file system's own (it changes as files come and go):
+    the digest of an unchanged source must not, nor what discovery finds."""
+    import feedsmith.discover as discovery
+    from feedsmith.unchanged import walk
+
+    site = _odd_site(tmp_path)
+    config = load_config(site)
+    before = walk(config, frozenset())
+    found = discovery.discover(site, jekyll=True, exclude=config.jekyll_exclude)
+    assert before is not None
+    assert "news/world/_posts/2021-02-04-deeper.md" in {file.rel for file in found[0]}
+    assert {p.where for p in found[1]} >= {"_posts/undated.md", "_posts/2021-05-05-link.md"}
+    real = os.scandir
+
+    class Reversed:
+        def __init__(self, path: str) -> None:
+            with real(path) as listing:
+                self.entries = list(listing)[::-1]
+
+        def __enter__(self) -> list[os.DirEntry[str]]:
+            return self.entries
+
+        def __exit__(self, *exc: object) -> None:
+            pass
+
+        def __iter__(self):  # type: ignore[no-untyped-def]
+            return iter(self.entries)
+
+    monkeypatch.setattr(discovery.os, "scandir", Reversed)
+    assert walk(config, frozenset()) == before
+    assert discovery.discover(site, jekyll=True, exclude=config.jekyll_exclude) == found
