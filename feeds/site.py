@@ -362,13 +362,22 @@ def _entry_key_of(post: Post, states: Mapping[str, FileState], fingerprint: str)
     return entry_key(post, fingerprint)
 
 
+def _stem(rel: str) -> str:
+    """`_posts/2013-05-06-jekyll.md` -> `2013-05-06-jekyll`, as os.path.splitext of its
+    base name gives for a post file (its name never starts with a dot), at a third the cost:
+    every post of a million has one."""
+    name = rel[rel.rfind("/") + 1 :]
+    dot = name.rfind(".")
+    return name[:dot] if dot > 0 else name
+
+
 def _links(index: Index, config: Config) -> Links:
     """What `{% post_url %}` and `{% link %}` resolve against."""
     prefix = config.url + config.baseurl
     by_rel = {p.rel: p.url.removeprefix(prefix) for p in index.posts}
     return Links(
         root=config.source,
-        by_name={os.path.splitext(os.path.basename(p.path))[0]: by_rel[p.rel] for p in index.posts},
+        by_name={_stem(p.rel): by_rel[p.rel] for p in index.posts},
         by_rel=by_rel,
         collections=config.collections,
         version=links_version(by_rel),

@@ -595,3 +595,23 @@ def test_a_failing_fast_engine_falls_back(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setattr(pyromark, "html", panic)
     body = "**粗体** [链接](/a)\n"
     assert to_html(body, "markdown") == _markdown().render(body)
+
+
+_NAME_PART = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="/\0"))
+
+
+@given(
+    folders=st.lists(_NAME_PART.filter(bool), max_size=3),
+    name=_NAME_PART.filter(lambda n: n and not n.startswith(".")),
+)
+def test_post_url_names_a_post_by_its_file_name_less_its_extension(
+    folders: list[str], name: str
+) -> None:
+    """`{% post_url 2013-05-06-x %}` looks a post up by its file name without the extension,
+    as os.path.splitext takes it off: the same for any name a post file can have."""
+    import posixpath
+
+    from feedsmith.site import _stem
+
+    rel = "/".join([*folders, name])
+    assert _stem(rel) == posixpath.splitext(posixpath.basename(rel))[0]

@@ -248,6 +248,6 @@ def test_the_walk_does_not_depend_on_the_order_folders_list_their_files_in(
         def __iter__(self):  # type: ignore[no-untyped-def]
             return iter(self.entries)
 
-    monkeypatch.setattr(discovery.os, "scandir", Reversed)
+    monkeypatch.setattr(os, "scandir", Reversed)
     assert walk(config, frozenset()) == before
     assert discovery.discover(site, jekyll=True, exclude=config.jekyll_exclude) == found
