@@ -41,7 +41,10 @@ from feedsmith.text import plain_text
 FILE_NAME = "search.sqlite"
 # Bump whenever the tables or what is put in them change: an index with another mark is made
 # again. The SQLite version is part of it, as the trigram tokenizer's folding may differ.
-SCHEMA = f"feedsmith-search 2 sqlite {sqlite3.sqlite_version}"
+SCHEMA = f"feedsmith-search 3 sqlite {sqlite3.sqlite_version}"
+# The schema before names carried their post's date: brought up to this one in place (a
+# minute at 1,000,000 posts), not made again (half an hour).
+_DATELESS_NAMES = f"feedsmith-search 2 sqlite {sqlite3.sqlite_version}"
 TRIGRAM = 3  # the shortest term the trigram index can find; shorter ones are scanned for
 BATCH = 1000  # posts added per transaction
 MAX_BODY_CHARS = 200_000  # of one post's text; a larger body is indexed up to here
@@ -105,15 +108,27 @@ def index_text(post: Post, max_bytes: int) -> tuple[str, str, str]:
     return plain_text(post.title), plain_text(post.summary or ""), f"{body} {codes}".strip()
 
 
+# Each name's posts newest first straight from an index: a query on a category of 100,000
+# posts reads its newest `limit`, not all of them to sort.
+_DATED_NAMES = (
+    "ALTER TABLE names ADD COLUMN at REAL NOT NULL DEFAULT 0",
+    "UPDATE names SET at = (SELECT p.at FROM posts p WHERE p.id = names.post)",
+    "DROP INDEX names_by_name",
+    "DROP INDEX names_by_post",
+    "CREATE INDEX names_by_date ON names (kind, name, at DESC, post)",
+    "CREATE INDEX names_of_post ON names (post, kind, name)",
+)
+
 _TABLES = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE posts (
     id INTEGER PRIMARY KEY, rel TEXT NOT NULL UNIQUE, key TEXT NOT NULL,
     at REAL NOT NULL, collection TEXT NOT NULL);
 CREATE INDEX posts_by_date ON posts (at DESC, rel);
-CREATE TABLE names (post INTEGER NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL);
-CREATE INDEX names_by_name ON names (kind, name, post);
-CREATE INDEX names_by_post ON names (post);
+CREATE TABLE names (
+    post INTEGER NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL, at REAL NOT NULL DEFAULT 0);
+CREATE INDEX names_by_date ON names (kind, name, at DESC, post);
+CREATE INDEX names_of_post ON names (post, kind, name);
 CREATE VIRTUAL TABLE text USING fts5(words, tokenize = 'trigram', detail = 'none');
 """
 
@@ -183,6 +198,9 @@ class SearchIndex:
             self._db().execute("SELECT count(*) FROM posts").fetchone()
             if mark is not None and mark[0] == SCHEMA:
                 return False
+            if mark is not None and mark[0] == _DATELESS_NAMES:
+                self._date_names()
+                return False
         except sqlite3.DatabaseError:
             pass
         self._remove()
@@ -190,6 +208,13 @@ class SearchIndex:
         db.executescript(_TABLES)
         db.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA,))
         return True
+
+    def _date_names(self) -> None:
+        db = self._db()
+        with _transaction(db):
+            for statement in _DATED_NAMES:
+                db.execute(statement)
+            db.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (SCHEMA,))
 
     def _remove(self) -> None:
         self._close_all()
@@ -273,9 +298,10 @@ class SearchIndex:
             "INSERT INTO posts (rel, key, at, collection) VALUES (?, ?, ?, ?)",
             (post.rel, key, post.date.timestamp(), post.collection),
         )
-        row = cursor.lastrowid
+        row, at = cursor.lastrowid, post.date.timestamp()
         db.executemany(
-            "INSERT INTO names VALUES (?, ?, ?)", [(row, kind, name) for kind, name in _names(post)]
+            "INSERT INTO names VALUES (?, ?, ?, ?)",
+            [(row, kind, name, at) for kind, name in _names(post)],
         )
         db.execute(
             "INSERT INTO text (rowid, words) VALUES (?, ?)",
@@ -290,8 +316,8 @@ class SearchIndex:
         SearchTimeout when the query takes longer than `budget` seconds: SQLite is told to
         stop, so a costly query ends there and holds no thread.
         """
-        sql, values = _statement(scope, query)
         db = self._db()
+        sql, values = _statement(scope, query, lambda kind, name: _size(db, kind, name))
         deadline = time.monotonic() + budget
         db.set_progress_handler(lambda: int(time.monotonic() > deadline), 2000)
         try:
@@ -350,40 +376,102 @@ def _names(post: Post) -> list[tuple[str, str]]:
     ]
 
 
-def _member(kind: str, names: Sequence[str]) -> tuple[str, list[object]]:
+Clause = tuple[str, list[object]]  # SQL with placeholders, and their values
+
+# How many posts a name has, counted no further than this: enough to tell which of a query's
+# names has fewest (the one its answer is read along), never the cost of a whole category.
+_COUNTED = 5000
+
+
+def _size(db: sqlite3.Connection, kind: str, name: str) -> int:
+    sql = "SELECT count(*) FROM (SELECT 1 FROM names WHERE kind = ? AND name = ? LIMIT ?)"
+    (count,) = db.execute(sql, (kind, name, _COUNTED)).fetchone()
+    return int(count)
+
+
+def _has(kind: str, names: Sequence[str]) -> Clause:
+    """The post `p` has one of `names` of `kind` (an index lookup by post)."""
     marks = ",".join("?" * len(names))
     return (
-        f"p.id IN (SELECT post FROM names WHERE kind = '{kind}' AND name IN ({marks}))",  # noqa: S608 - kind is one of ours, names are placeholders
-        list(names),
+        "EXISTS (SELECT 1 FROM names m WHERE m.post = p.id AND m.kind = ? "  # noqa: S608 - placeholders only
+        f"AND m.name IN ({marks}))",
+        [kind, *names],
     )
 
 
-def _name_clauses(scope: Scope, query: Query) -> list[tuple[str, list[object]]]:
-    """The conditions on collection, categories, tags, authors and date."""
-    clauses: list[tuple[str, list[object]]] = []
+def _wanted(scope: Scope, query: Query) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(the names a post must all have, the names it must have one of when `any`)."""
+    named = [
+        *(("category", n) for n in query.categories),
+        *(("tag", n) for n in query.tags),
+        *(("author", n) for n in query.authors),
+    ]
+    required = (
+        [(scope.kind, scope.name)] if scope.kind is not None and scope.name is not None else []
+    )
+    if query.any:
+        return required, named
+    return required + named, []
+
+
+def _other_clauses(scope: Scope, query: Query, *, dated: str) -> list[Clause]:
+    """The conditions besides the names a post must have: its collection, the names it must
+    not have, its date (`dated`: the column that holds it), its text."""
+    clauses: list[Clause] = []
     if scope.collection is not None:
         clauses.append(("p.collection = ?", [scope.collection]))
-    if scope.kind is not None and scope.name is not None:
-        clauses.append(_member(scope.kind, [scope.name]))
-    wanted = [("category", query.categories), ("tag", query.tags), ("author", query.authors)]
-    if query.any:
-        alternatives = [_member(kind, names) for kind, names in wanted if names]
-        if alternatives:
-            clauses.append(
-                (
-                    "(" + " OR ".join(clause for clause, _ in alternatives) + ")",
-                    [v for _, given in alternatives for v in given],
-                )
-            )
-    else:
-        clauses += [_member(kind, [name]) for kind, names in wanted for name in names]
     for kind, names in (("category", query.not_categories), ("tag", query.not_tags)):
         if names:
-            clause, given = _member(kind, names)
+            clause, given = _has(kind, names)
             clauses.append((f"NOT {clause}", given))
     if query.since is not None:
-        clauses.append(("p.at >= ?", [query.since.timestamp()]))
-    return clauses
+        clauses.append((f"{dated} >= ?", [query.since.timestamp()]))
+    return clauses + _text_clauses(query.terms)
+
+
+def _along(driver: tuple[str, str], must: list[tuple[str, str]], others: list[Clause]) -> Clause:
+    """The newest posts of one name (`driver`, read from the index by date) that meet every
+    other condition: `must` (names they must have too) and `others`."""
+    clauses: list[Clause] = [("d.kind = ? AND d.name = ?", list(driver))]
+    clauses += [_has(kind, [name]) for kind, name in must]
+    clauses += others
+    where = " AND ".join(clause for clause, _ in clauses)
+    sql = (
+        "SELECT p.rel AS rel, d.at AS at FROM names d JOIN posts p ON p.id = d.post "  # noqa: S608 - placeholders only
+        f"WHERE {where} ORDER BY d.at DESC, p.rel LIMIT ?"
+    )
+    return sql, [v for _, given in clauses for v in given]
+
+
+def _statement(
+    scope: Scope, query: Query, size: Callable[[str, str], int] = lambda kind, name: 0
+) -> tuple[str, list[object]]:
+    """The SQL of a query and its values: only placeholders carry what the client sent.
+
+    A query that names a category, tag or author is read along that name's posts, newest
+    first from the index, until `limit` match (of several names a post must have, along the
+    one with fewest posts, as `size` tells); with `any`, along each name in turn, and the
+    newest of all those kept. Any other query is read along every post by date."""
+    required, alternatives = _wanted(scope, query)
+    limit = query.limit
+    if alternatives:
+        others = _other_clauses(scope, query, dated="d.at")
+        arms = [_along(name, required, others) for name in dict.fromkeys(alternatives)]
+        union = " UNION ".join(f"SELECT * FROM ({sql})" for sql, _ in arms)  # noqa: S608
+        values = [v for _, given in arms for v in [*given, limit]]
+        return f"SELECT rel FROM ({union}) ORDER BY at DESC, rel LIMIT ?", [*values, limit]  # noqa: S608
+    if required:
+        candidates = list(dict.fromkeys(required))
+        driver = candidates[0] if len(candidates) == 1 else min(candidates, key=lambda n: size(*n))
+        must = [named for named in required if named != driver]
+        sql, values = _along(driver, must, _other_clauses(scope, query, dated="d.at"))
+        return f"SELECT rel FROM ({sql})", [*values, limit]  # noqa: S608
+    clauses = _other_clauses(scope, query, dated="p.at")
+    sql = "SELECT p.rel FROM posts p"
+    if clauses:
+        sql += " WHERE " + " AND ".join(clause for clause, _ in clauses)
+    sql += " ORDER BY p.at DESC, p.rel LIMIT ?"
+    return sql, [*(v for _, given in clauses for v in given), limit]
 
 
 _SHORT = (
@@ -415,16 +503,6 @@ def _text_clauses(terms: Sequence[str]) -> list[tuple[str, list[object]]]:
         else:
             clauses.append((_LONG, [pattern]))
     return clauses
-
-
-def _statement(scope: Scope, query: Query) -> tuple[str, list[object]]:
-    """The SQL of a query and its values: only placeholders carry what the client sent."""
-    clauses = _name_clauses(scope, query) + _text_clauses(query.terms)
-    sql = "SELECT p.rel FROM posts p"
-    if clauses:
-        sql += " WHERE " + " AND ".join(clause for clause, _ in clauses)
-    sql += " ORDER BY p.at DESC, p.rel LIMIT ?"
-    return sql, [*(v for _, given in clauses for v in given), query.limit]
 
 
 # --- a query as a feed ------------------------------------------------------------------------
