@@ -6,7 +6,7 @@ For each size: a deterministic archive (bench/archive.py; generated once and kep
 `feedsmith build` as a user runs it (a new process each time): cold (empty output and cache),
 no-change rebuild, one post added, one post edited; the peak RSS of the whole process tree and
 the feeds written. Then `feedsmith serve` on the same archive: time until it answers, its
-memory, and the first request for a few feeds. Where Hugo is installed (apt-get install hugo),
+memory, the first request for a few feeds, and how soon a post written while it runs is served. Where Hugo is installed (apt-get install hugo),
 the same posts are built with Hugo in the same run and every time is also given as a ratio to
 Hugo's cold build. Memory is the peak of the whole process tree (parent and worker processes),
 summing proportional set sizes so that pages a worker shares with its parent count once.
