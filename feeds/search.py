@@ -465,7 +465,7 @@ def _statement(
         driver = candidates[0] if len(candidates) == 1 else min(candidates, key=lambda n: size(*n))
         must = [named for named in required if named != driver]
         sql, values = _along(driver, must, _other_clauses(scope, query, dated="d.at"))
-        return f"SELECT rel FROM ({sql})", [*values, limit]  # noqa: S608
+        return f"SELECT rel FROM ({sql}) ORDER BY at DESC, rel", [*values, limit]  # noqa: S608
     clauses = _other_clauses(scope, query, dated="p.at")
     sql = "SELECT p.rel FROM posts p"
     if clauses:
