@@ -194,7 +194,7 @@ def read_site(
         if before is None:
             states[file.rel] = None
             continue
-        # Keyed by the state's own copy of the path: one string a post, not one a dict.
+        # Keyed by the state's own copy of the path: one string per post, not one per dict.
         rel = (
             before.post.rel if before.post is not None and before.post.rel == file.rel else file.rel
         )
