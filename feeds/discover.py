@@ -9,12 +9,16 @@ followed.
 
 from __future__ import annotations
 
+import enum
 import fnmatch
 import functools
 import os
 import re
-from collections.abc import Iterator, Sequence
+import stat
+from collections.abc import Callable, Container, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from feedsmith.config import CONFIG_FILES
 from feedsmith.errors import SourceError, os_reason
@@ -80,7 +84,7 @@ def scan(
                     failed.append((folder, f"cannot read this folder: {os_reason(exc)}"))
 
 
-def _outside(entry: os.DirEntry[str], root: str) -> bool:
+def _outside(entry: _Entry, root: str) -> bool:
     """A symlink whose target is not inside the source folder."""
     target = os.path.realpath(entry.path)
     return target != root and not target.startswith(root + os.sep)
@@ -153,7 +157,7 @@ class _Places:
         return self.known[folder]
 
 
-def _refused(entry: os.DirEntry[str], rel: str, root: str, *, dated: bool) -> Problem | None:
+def _refused(entry: _Entry, rel: str, root: str, *, dated: bool) -> Problem | None:
     """Why a file in a post's place is still no post, if it is not: a Jekyll post without a
     dated name (`dated`), a symlink that leads out of the source, a name that is not UTF-8."""
     if dated and not _JEKYLL_POST_NAME.match(entry.name):
@@ -171,6 +175,78 @@ def _refused(entry: os.DirEntry[str], rel: str, root: str, *, dated: bool) -> Pr
         shown = rel.encode("utf-8", "backslashreplace").decode("utf-8")
         return Problem(shown, "file name is not valid UTF-8; rename the file", "error")
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Rules:
+    """Where a source folder's posts are, made once a read: see `discover`."""
+
+    root: str  # the source folder, resolved
+    top: str  # where posts are looked for: the root, or Jekyll's `collections_dir` in it
+    jekyll: bool
+    excluded: Callable[[str], object] | None  # a match for a path Jekyll leaves out
+    place_of: Callable[[str, str], tuple[bool, tuple[str, ...], str] | None]
+
+
+def _rules(
+    source: Path,
+    *,
+    jekyll: bool,
+    drafts: bool,
+    exclude: Sequence[str],
+    collections_dir: str,
+    collections: frozenset[str],
+) -> _Rules:
+    root = os.path.realpath(source)
+    top = os.path.join(root, collections_dir.strip("/")) if jekyll and collections_dir else root
+    return _Rules(
+        root,
+        top,
+        jekyll,
+        _exclusion(tuple(exclude)).match if jekyll and exclude else None,
+        _Places(jekyll=jekyll, drafts=drafts, collections=collections).of,
+    )
+
+
+class _Entry(Protocol):
+    """What `_consider` asks of a file: an os.DirEntry, or a `_PathEntry`."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def path(self) -> str: ...
+    def is_file(self) -> bool: ...
+    def is_symlink(self) -> bool: ...
+    def stat(self) -> os.stat_result: ...
+
+
+def _consider(  # noqa: PLR0911 - one return for each thing a file can be
+    entry: _Entry, rules: _Rules, *, stamps: bool
+) -> SourceFile | Problem | str | None:
+    """What a candidate file below `rules.top` is: a post file, a file refused (the
+    problem), no post at all (None), or why it cannot be read (a str)."""
+    rel = entry.path[len(rules.root) + 1 :].replace(os.sep, "/")
+    if rules.excluded is not None and rules.excluded(rel) is not None:
+        return None
+    place = rules.place_of(entry.path[len(rules.top) + 1 :].replace(os.sep, "/"), entry.name)
+    if place is None:
+        return None
+    dated = rules.jekyll and place[2] == "posts" and not place[0]  # Jekyll wants a dated name
+    refused = _refused(entry, rel, rules.root, dated=dated)
+    if refused is not None:
+        return refused
+    try:
+        if not entry.is_file():
+            mode = entry.stat().st_mode
+            if is_special(mode):
+                return Problem(rel, f"not a regular file ({kind_of(mode)})", "error")
+            return None
+        stamp = stamp_of(entry.stat()) if stamps else NO_STAMP
+    except OSError as exc:
+        # Gone meanwhile, or a symlink to nothing: no post. Anything else hides a post.
+        return None if exc.errno in GONE else f"cannot read: {os_reason(exc)}"
+    draft, categories, collection = place
+    return SourceFile(entry.path, rel, categories, draft, stamp, collection, entry.is_symlink())
 
 
 def discover(
@@ -198,46 +274,136 @@ def discover(
     Without `stamps` the files are not stat'ed here (their stamp stays NO_STAMP): with no
     earlier state to compare them with, whoever reads a file takes its stamp first.
     """
-    root = os.path.realpath(source)
-    top = os.path.join(root, collections_dir.strip("/")) if jekyll and collections_dir else root
+    rules = _rules(
+        source,
+        jekyll=jekyll,
+        drafts=drafts,
+        exclude=exclude,
+        collections_dir=collections_dir,
+        collections=collections,
+    )
     found: list[SourceFile] = []
     problems: list[Problem] = []
     failed: list[tuple[str, str]] = []
-    excluded = _exclusion(tuple(exclude)).match if jekyll and exclude else None
-    place_of = _Places(jekyll=jekyll, drafts=drafts, collections=collections).of
-    for entry in scan(top, skip, failed):
+    for entry in scan(rules.top, skip, failed):
         if not _is_candidate(entry.name) or entry.path in skip:
             continue
-        rel = entry.path[len(root) + 1 :].replace(os.sep, "/")
-        if excluded is not None and excluded(rel) is not None:
-            continue
-        place = place_of(entry.path[len(top) + 1 :].replace(os.sep, "/"), entry.name)
-        if place is None:
-            continue
-        dated = jekyll and place[2] == "posts" and not place[0]  # Jekyll wants a dated name
-        refused = _refused(entry, rel, root, dated=dated)
-        if refused is not None:
-            problems.append(refused)
-            continue
-        try:
-            if not entry.is_file():
-                mode = entry.stat().st_mode
-                if is_special(mode):
-                    problems.append(Problem(rel, f"not a regular file ({kind_of(mode)})", "error"))
-                continue
-            stamp = stamp_of(entry.stat()) if stamps else NO_STAMP
-        except OSError as exc:
-            # Gone meanwhile, or a symlink to nothing: no post. Anything else hides a post.
-            if exc.errno not in GONE:
-                failed.append((entry.path, f"cannot read: {os_reason(exc)}"))
-            continue
-        draft, categories, collection = place
-        found.append(SourceFile(entry.path, rel, categories, draft, stamp, collection))
+        taken = _consider(entry, rules, stamps=stamps)
+        if isinstance(taken, SourceFile):
+            found.append(taken)
+        elif isinstance(taken, Problem):
+            problems.append(taken)
+        elif taken is not None:
+            failed.append((entry.path, taken))
     if failed:
-        raise SourceError(tuple(sorted((_shown(path, root), reason) for path, reason in failed)))
+        raise SourceError(
+            tuple(sorted((_shown(path, rules.root), reason) for path, reason in failed))
+        )
     found.sort(key=lambda f: f.rel)
     problems.sort(key=lambda p: (p.where, p.reason))
     return found, problems
+
+
+class _PathEntry:
+    """One file as os.scandir lists it, for a path heard of rather than found by a walk."""
+
+    __slots__ = ("_lstat", "name", "path")
+
+    def __init__(self, path: str, lstat: os.stat_result) -> None:
+        self.path, self.name, self._lstat = path, os.path.basename(path), lstat
+
+    def is_symlink(self) -> bool:
+        return stat.S_ISLNK(self._lstat.st_mode)
+
+    def is_file(self) -> bool:
+        try:
+            return stat.S_ISREG(self.stat().st_mode)
+        except OSError:
+            return False
+
+    def stat(self) -> os.stat_result:
+        return os.stat(self.path) if self.is_symlink() else self._lstat
+
+
+class _Heard(enum.Enum):
+    NOTHING = "no post"  # a walk would find no post there, nor miss one
+    WALK = "only a walk can tell"
+
+
+def discover_paths(
+    source: Path,
+    paths: Iterable[str],
+    known: Container[str],
+    *,
+    jekyll: bool,
+    drafts: bool = False,
+    skip: frozenset[str] = frozenset(),
+    exclude: Sequence[str] = (),
+    collections_dir: str = "",
+    collections: frozenset[str] = frozenset(),
+) -> tuple[list[SourceFile], set[str]] | None:
+    """What a walk (`discover`, with stamps) would now find at `paths`, files heard to have
+    changed: the post files among them, and the relative paths of the `known` posts that are
+    gone. None where only a walk can tell: a path is a folder (a folder moved takes its posts
+    along), lies outside the places of posts or behind a symlinked folder, or is a file a walk
+    would refuse or fail to read (it tells why)."""
+    rules = _rules(
+        source,
+        jekyll=jekyll,
+        drafts=drafts,
+        exclude=exclude,
+        collections_dir=collections_dir,
+        collections=collections,
+    )
+    given = os.path.abspath(source)
+    found: list[SourceFile] = []
+    gone: set[str] = set()
+    for heard in dict.fromkeys(paths):
+        inner = os.path.relpath(os.path.abspath(heard), given)
+        if inner.startswith(os.pardir) or inner == os.curdir:
+            return None
+        taken = _at(os.path.join(rules.root, inner), rules, skip)
+        if isinstance(taken, SourceFile):
+            found.append(taken)
+        elif taken is _Heard.WALK:
+            return None
+        elif taken is None and inner.replace(os.sep, "/") in known:
+            gone.add(inner.replace(os.sep, "/"))
+        elif taken is None:
+            return None  # a folder gone, perhaps, and its posts with it
+    return found, gone
+
+
+def _at(  # noqa: PLR0911 - one return for each thing a path can be
+    path: str, rules: _Rules, skip: frozenset[str]
+) -> SourceFile | _Heard | None:
+    """What a walk finds at `path`: a post file, nothing, or (None) nothing there at all any
+    more; WALK where only a walk can tell."""
+    folder = os.path.dirname(path)
+    if os.path.realpath(folder) != folder or not (
+        folder == rules.top or folder.startswith(rules.top + os.sep)
+    ):
+        return _Heard.WALK
+    below = path[len(rules.top) + 1 :].replace(os.sep, "/")
+    if any(p in _SKIP_DIRS or p.startswith(".") for p in below.split("/")[:-1]) or any(
+        s == path or path.startswith(s + os.sep) for s in skip
+    ):
+        return _Heard.NOTHING  # a walk never looks there
+    try:
+        info = os.lstat(path)
+    except OSError as exc:
+        return None if exc.errno in GONE else _Heard.WALK
+    name = os.path.basename(path)
+    if stat.S_ISDIR(info.st_mode):
+        return _Heard.WALK
+    if not _is_candidate(name):
+        return _Heard.NOTHING
+    if rules.place_of(below, name) is None:
+        return _Heard.WALK  # an include, a layout: what posts show may have changed
+    taken = _consider(_PathEntry(path, info), rules, stamps=True)
+    if isinstance(taken, SourceFile):
+        return taken
+    return None if taken is None else _Heard.WALK
 
 
 def _shown(path: str, root: str) -> str:

@@ -6,13 +6,15 @@ once; `build` writes it and `serve` routes it, so both publish exactly the same 
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import hashlib
 import posixpath
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from types import MappingProxyType
+from typing import Any, TypeVar, cast
 
 from feedsmith import names, permalink
 from feedsmith.config import Config, FeedGroup, FeedOverride
@@ -36,6 +38,7 @@ def build_index(posts: Iterable[Post]) -> tuple[Index, list[Problem]]:
     problems: list[Problem] = []
 
     counts = Counter(p.id for p in ordered)
+    clashing = {post.rel for post in ordered if counts[post.id] > 1}
     if any(n > 1 for n in counts.values()):
         keeper: dict[str, str] = {}
         for post in sorted(ordered, key=lambda p: p.rel):
@@ -58,32 +61,168 @@ def build_index(posts: Iterable[Post]) -> tuple[Index, list[Problem]]:
     urls = Counter(p.url for p in ordered)
     for post in ordered:
         if urls[post.url] > 1:
+            clashing.add(post.rel)
             problems.append(
                 Problem(post.rel, f"another post is published at the same URL {post.url}")
             )
 
-    categories: dict[str, list[int]] = defaultdict(list)
-    tags: dict[str, list[int]] = defaultdict(list)
-    collections: dict[str, list[int]] = defaultdict(list)
-    authors: dict[str, list[int]] = defaultdict(list)
+    groups = _Groups()
     for i, post in enumerate(ordered):
-        collections[post.collection].append(i)
-        if post.collection != "posts":
-            continue  # Jekyll's site.categories and site.tags hold posts only
-        for name in post.categories:
-            categories[name].append(i)
-        for name in post.tags:
-            tags[name].append(i)
-        for name in dict.fromkeys(author.name for author in post.authors):
-            authors[name].append(i)
+        groups.add(post, i)
     index = Index(
         posts=tuple(ordered),
-        categories=MappingProxyType({k: tuple(v) for k, v in sorted(categories.items())}),
-        tags=MappingProxyType({k: tuple(v) for k, v in sorted(tags.items())}),
-        collections=MappingProxyType({k: tuple(v) for k, v in sorted(collections.items())}),
-        authors=MappingProxyType({k: tuple(v) for k, v in sorted(authors.items())}),
+        categories=groups.frozen(groups.categories),
+        tags=groups.frozen(groups.tags),
+        collections=groups.frozen(groups.collections),
+        authors=groups.frozen(groups.authors),
+        ids=frozenset(counts),
+        urls=frozenset(urls),
+        clashing=frozenset(clashing),
     )
     return index, problems
+
+
+class _Groups:
+    """Which positions each collection, category, tag and author holds, as posts are added."""
+
+    def __init__(self) -> None:
+        self.categories: dict[str, list[int]] = defaultdict(list)
+        self.tags: dict[str, list[int]] = defaultdict(list)
+        self.collections: dict[str, list[int]] = defaultdict(list)
+        self.authors: dict[str, list[int]] = defaultdict(list)
+
+    def of(self, post: Post) -> list[list[int]]:
+        """The lists `post` belongs in."""
+        found = [self.collections[post.collection]]
+        if post.collection != "posts":
+            return found  # Jekyll's site.categories and site.tags hold posts only
+        found += [self.categories[name] for name in post.categories]
+        found += [self.tags[name] for name in post.tags]
+        found += [self.authors[name] for name in dict.fromkeys(a.name for a in post.authors)]
+        return found
+
+    def add(self, post: Post, i: int) -> None:
+        for members in self.of(post):
+            members.append(i)
+
+    @staticmethod
+    def frozen(groups: Mapping[str, list[int]]) -> Mapping[str, tuple[int, ...]]:
+        return MappingProxyType({k: tuple(v) for k, v in sorted(groups.items()) if v})
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Updated:
+    """An index `update_index` made, and how its posts moved from the old one's places."""
+
+    index: Index
+    added: tuple[Post, ...]  # the posts put in, in index order
+    _runs: tuple[tuple[int, int, int], ...]
+    _at: tuple[int, ...]
+
+    def carry(self, values: Sequence[T], added: Sequence[T]) -> tuple[T, ...]:
+        """Values kept in the old index's order (`values`, one a post), in the new one's:
+        `added` gives those of the posts put in, in the order of `self.added`."""
+        out: list[Any] = [None] * len(self.index.posts)
+        for start, end, shift in self._runs:
+            out[start + shift : end + shift] = values[start:end]
+        for value, i in zip(added, self._at, strict=True):
+            out[i] = value
+        return tuple(out)
+
+
+def update_index(index: Index, removed: Sequence[Post], added: Sequence[Post]) -> Updated | None:
+    """`index` with the `removed` posts (as it holds them) taken out and the `added` ones put
+    in: what `build_index` makes of the posts left, at a cost of the changes and the size of
+    the groups, never a sort of every post (a live change to an archive of a million posts).
+
+    None where that would not be the same: a changed post that shares its entry id or URL
+    with another (build_index renames ids and warns), or a post of `removed` that the index
+    does not hold as given."""
+    posts = index.posts
+    changed = [post.rel for post in (*removed, *added)]
+    if len({p.rel for p in added}) != len(added) or index.clashing.intersection(changed):
+        return None
+    gone: list[int] = []
+    for post in removed:
+        place = bisect.bisect_left(posts, _order_key(post), key=_order_key)
+        if place == len(posts) or posts[place] is not post:
+            return None
+        gone.append(place)
+    ids = index.ids.difference(p.id for p in removed)
+    urls = index.urls.difference(p.url for p in removed)
+    if ids.intersection(p.id for p in added) or urls.intersection(p.url for p in added):
+        return None  # build_index decides which of two posts keeps an id
+    if len({p.id for p in added}) != len(added) or len({p.url for p in added}) != len(added):
+        return None
+    fresh = sorted(added, key=_order_key)
+    places = [bisect.bisect_left(posts, _order_key(post), key=_order_key) for post in fresh]
+    runs, at = _runs(len(posts), sorted(gone), places)
+    ordered: list[Post | None] = [None] * (len(posts) - len(gone) + len(fresh))
+    for start, end, shift in runs:
+        ordered[start + shift : end + shift] = posts[start:end]
+    for post, i in zip(fresh, at, strict=True):
+        ordered[i] = post
+    numbers = list(range(len(ordered)))  # one int object a position, shared by every group
+
+    def moved(group: tuple[int, ...]) -> list[int]:
+        out: list[int] = []
+        for start, end, shift in runs:
+            lo, hi = bisect.bisect_left(group, start), bisect.bisect_left(group, end)
+            if lo < hi:
+                out += map(numbers.__getitem__, map(shift.__add__, group[lo:hi]))
+        return out
+
+    groups = _Groups()
+    for target, source in (
+        (groups.categories, index.categories),
+        (groups.tags, index.tags),
+        (groups.collections, index.collections),
+        (groups.authors, index.authors),
+    ):
+        target.update((name, moved(group)) for name, group in source.items())
+    for post, i in zip(fresh, at, strict=True):
+        for members in groups.of(post):
+            bisect.insort(members, numbers[i])
+    updated = Index(
+        posts=tuple(cast("list[Post]", ordered)),  # every place is filled by now
+        categories=groups.frozen(groups.categories),
+        tags=groups.frozen(groups.tags),
+        collections=groups.frozen(groups.collections),
+        authors=groups.frozen(groups.authors),
+        ids=ids.union(p.id for p in added),
+        urls=urls.union(p.url for p in added),
+        clashing=index.clashing,
+    )
+    return Updated(updated, tuple(fresh), tuple(runs), tuple(at))
+
+
+def _runs(
+    count: int, gone: list[int], places: list[int]
+) -> tuple[list[tuple[int, int, int]], list[int]]:
+    """How `count` old positions become new ones when those in `gone` (ascending) are taken
+    out and a post is put in before each old position of `places` (ascending; equal ones in
+    their order): the runs of old positions kept, each (start, end, shift) where a run's
+    positions move by `shift`; and the new position of each post put in."""
+    runs: list[tuple[int, int, int]] = []
+    at: list[int] = []
+    pos = now = 0  # the old position reached, and the new position it takes
+    g = 0
+    for place in [*places, count]:
+        while pos < place:
+            if g < len(gone) and gone[g] == pos:  # a removed post: no new position
+                g += 1
+                pos += 1
+                continue
+            end = gone[g] if g < len(gone) and gone[g] < place else place
+            runs.append((pos, end, now - pos))
+            now += end - pos
+            pos = end
+        at.append(now)
+        now += 1
+    return runs, at[:-1]  # the last place is the end, where no post goes in
 
 
 def _with_id(post: Post, new_id: str) -> Post:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -90,6 +90,7 @@ class SourceFile:
     draft: bool = False  # found in `_drafts/`
     stamp: Stamp = NO_STAMP  # when discovered
     collection: str = "posts"  # the Jekyll collection (`_docs/` -> "docs")
+    linked: bool = False  # a symlink: its target can change with no event on its own path
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +198,11 @@ class Index:
     tags: Mapping[str, tuple[int, ...]]
     collections: Mapping[str, tuple[int, ...]] = field(default_factory=dict)  # label -> documents
     authors: Mapping[str, tuple[int, ...]] = field(default_factory=dict)  # of posts, by name
+    # What `update_index` needs to tell whether a changed post clashes with another: every
+    # entry id and URL, and the posts that already share one (`build_index` renames ids).
+    ids: frozenset[str] = frozenset()
+    urls: frozenset[str] = frozenset()
+    clashing: frozenset[str] = frozenset()  # relative paths
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,8 +296,27 @@ class Links:
 
 def links_version(by_rel: Mapping[str, str]) -> str:
     """A digest of every post's URL: entries that link to posts by tag depend on it."""
-    blob = repr(sorted(by_rel.items())).encode("utf-8", "surrogatepass")
-    return hashlib.blake2b(blob, digest_size=16).hexdigest()
+    return links_version_after("", (), by_rel.items())
+
+
+_LINKS_MOD = 1 << 128
+
+
+def _link_digest(rel: str, url: str) -> int:
+    item = f"{rel}\0{url}".encode("utf-8", "surrogatepass")
+    return int.from_bytes(hashlib.blake2b(item, digest_size=16).digest(), "big")
+
+
+def links_version_after(
+    version: str, removed: Iterable[tuple[str, str]], added: Iterable[tuple[str, str]]
+) -> str:
+    """`links_version` of the posts of `version` less `removed` and with `added` (relative
+    path, URL): a sum of a digest per post, so that one live change costs one post, not every
+    post's (the sum does not depend on order)."""
+    total = int(version, 16) if version else 0
+    total -= sum(_link_digest(rel, url) for rel, url in removed)
+    total += sum(_link_digest(rel, url) for rel, url in added)
+    return f"{total % _LINKS_MOD:032x}"
 
 
 @dataclass(frozen=True, slots=True)

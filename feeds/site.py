@@ -14,17 +14,17 @@ import os
 import posixpath
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from feedsmith.cache import STATES, Cache, encode
 from feedsmith.config import Config
-from feedsmith.discover import discover
+from feedsmith.discover import discover, discover_paths
 from feedsmith.errors import PostError, SourceError, UnreadableError, os_reason
 from feedsmith.files import GONE, read_regular
-from feedsmith.index import build_index, feed_specs, page_path
+from feedsmith.index import build_index, feed_specs, page_path, update_index
 from feedsmith.keys import entry_key
 from feedsmith.model import (
     NO_STAMP,
@@ -37,6 +37,7 @@ from feedsmith.model import (
     Progress,
     SourceFile,
     links_version,
+    links_version_after,
     quiet,
     stamp_of,
 )
@@ -60,6 +61,11 @@ class Site:
     routes: Mapping[str, FeedSpec] = field(default_factory=dict)  # every feed by its path
     # The pages for people by path: a feed's formats for its page, () for the list of feeds.
     pages: Mapping[str, tuple[FeedSpec, ...]] = field(default_factory=dict)
+    # What a live change (`read_site(changed=…)`) starts from: the problems of finding the
+    # files and of the index, and the files read again whatever changed (see `_always_read`).
+    found: tuple[Problem, ...] = ()
+    index_problems: tuple[Problem, ...] = ()
+    timed: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +120,8 @@ def _same_bytes(path: str, digest: str) -> bool:
         return False
 
 
+FUTURE = "dated in the future"  # the reason a post is held back until its date (see parse)
+
 # File times are coarse (a clock tick on Linux, 1-2 s on some file systems): a file written
 # again this soon after its stamp was taken can keep the very same stamp.
 RACY_NS = 3_000_000_000
@@ -130,7 +138,7 @@ def _reuse(previous: FileState, file: SourceFile, now: datetime, taken: int) -> 
     post = previous.post
     if (
         previous.stamp == NO_STAMP
-        or previous.held_back == "dated in the future"
+        or previous.held_back == FUTURE
         or file.draft
         or (post is not None and post.date > now)
     ):
@@ -162,6 +170,7 @@ def read_site(
     jobs: int | None = None,
     alongside: Callable[[], None] | None = None,
     skip: frozenset[str] = frozenset(),
+    changed: Collection[str] | None = None,
 ) -> Site:
     """Discover and parse every post, index them and lay out every feed. Reads front matter only.
 
@@ -170,9 +179,18 @@ def read_site(
     costs what changed, plus a directory walk. `alongside`: work for this process while many
     files are read in worker processes (see parallel.pmap). `skip`: absolute paths that are
     never posts (see `never_posts`). SourceError when a folder or a post file cannot be read.
+
+    `changed`, with `previous`: the paths heard to have changed since it was read (a file
+    watcher's). Where they are post files, only they are looked at, and the index and feeds
+    are updated in place: a live change to a million posts costs the change, not a walk and
+    a sort of every post. Anything else (a folder, a layout) is read as without `changed`.
     """
     now = now or datetime.now(UTC)
     taken = time.time_ns()  # before any file is stat'ed
+    if previous is not None and previous.config == config and changed is not None:
+        updated = _read_changed(previous, changed, now=now, taken=taken, jobs=jobs, skip=skip)
+        if updated is not None:
+            return updated
     fingerprint = config.fingerprint()
     if previous is not None and previous.config == config:
         known = previous.files
@@ -200,6 +218,7 @@ def read_site(
         )
         states[rel] = _reuse(before, file, now, taken)
     problems.extend(Problem(where, reason, "notice") for where, reason in config.notes)
+    found_problems = tuple(problems)
     todo = [file for file in found if states[file.rel] is None]
     progress("read", 0, len(todo))
     fresh = pmap(
@@ -240,7 +259,137 @@ def read_site(
         held_back=dict(held_back),
         routes={spec.path: spec for spec in specs},
         pages=page_routes(specs, config),
+        found=found_problems,
+        index_problems=tuple(index_problems),
+        timed=frozenset(
+            file.rel
+            for file, state in zip(todo, fresh, strict=True)
+            if isinstance(state, FileState) and _always_read(state, file, now)
+        )
+        | {file.rel for file in found if file.linked},
     )
+
+
+def _always_read(state: FileState, file: SourceFile, now: datetime) -> bool:
+    """Whether `_reuse` never takes `state` again, whatever the file: a failure, a post the
+    clock decides on, a draft. A symlinked post (`SourceFile.linked`) is read again on every
+    live change too: its target changes with no word of its own path."""
+    return (
+        state.stamp == NO_STAMP
+        or state.held_back == FUTURE
+        or file.draft
+        or (state.post is not None and state.post.date > now)
+    )
+
+
+def _read_changed(
+    previous: Site,
+    changed: Iterable[str],
+    *,
+    now: datetime,
+    taken: int,
+    jobs: int | None,
+    skip: frozenset[str],
+) -> Site | None:
+    """`previous` with the files at `changed` read again (see `read_site`); None where only
+    a full read can tell what the site now is."""
+    config, known = previous.config, previous.files
+    if config.jekyll_content is not None:  # Jekyll's rendering is matched to every post
+        return None
+    heard = discover_paths(
+        config.source,
+        [*changed, *(os.path.join(config.source, rel) for rel in previous.timed)],
+        known,
+        jekyll=config.jekyll,
+        drafts=config.drafts,
+        skip=skip,
+        exclude=config.jekyll_exclude,
+        collections_dir=config.collections_dir,
+        collections=frozenset(config.collection_feeds) - {"posts"},
+    )
+    if heard is None:
+        return None
+    found, gone = heard
+    touched = gone | {file.rel for file in found}
+    if any(problem.where in touched for problem in previous.found):
+        return None  # a file refused before: what a walk says of it now, a walk tells
+    states: dict[str, FileState] = {}
+    todo: list[SourceFile] = []
+    for file in found:
+        before = known.get(file.rel)
+        again = _reuse(before, file, now, taken) if before is not None else None
+        if again is None:
+            todo.append(file)
+        else:
+            states[file.rel] = again
+    fresh = pmap(_read_one, todo, (config, now, taken, previous.fingerprint), jobs=jobs)
+    unreadable = tuple((s.where, s.reason) for s in fresh if isinstance(s, Unreadable))
+    if unreadable:
+        raise SourceError(unreadable)
+    states.update(
+        (file.rel, state)
+        for file, state in zip(todo, fresh, strict=True)
+        if isinstance(state, FileState)
+    )
+    files, removed, added, held_back = _apply(previous, states, touched)
+    updated = update_index(previous.index, removed, added)
+    links = _links_after(previous.links, removed, added, config)
+    if updated is None or links is None:
+        return None
+    index = updated.index
+    specs, spec_problems = feed_specs(index, config)
+    read_again = {file.rel: file for file in found}
+    state_problems = [problem for state in files.values() for problem in state.problems]
+    return replace(
+        previous,
+        index=index,
+        specs=specs,
+        problems=(*previous.found, *state_problems, *previous.index_problems, *spec_problems),
+        files=files,
+        links=links,
+        entry_keys=updated.carry(
+            previous.entry_keys,
+            [_entry_key_of(post, files, previous.fingerprint) for post in updated.added],
+        ),
+        held_back={reason: n for reason, n in sorted(held_back.items()) if reason and n > 0},
+        routes={spec.path: spec for spec in specs},
+        pages=page_routes(specs, config),
+        timed=(previous.timed - touched)
+        | {
+            rel
+            for rel, state in states.items()
+            if _always_read(state, read_again[rel], now) or read_again[rel].linked
+        },
+    )
+
+
+def _apply(
+    previous: Site, states: Mapping[str, FileState], touched: Iterable[str]
+) -> tuple[dict[str, FileState], list[Post], list[Post], Counter[str]]:
+    """The file states of `previous` with `states` in place of those `touched` (gone where
+    there is none); the posts that changed, as they were and as they are; the posts held
+    back, by reason."""
+    known = previous.files
+    files = dict(known)
+    removed: list[Post] = []
+    added: list[Post] = []
+    held_back = Counter(previous.held_back)
+    for rel in touched:
+        before, after = known.get(rel), states.get(rel)
+        if before is after:
+            continue
+        if before is not None:
+            held_back[before.held_back or ""] -= 1
+            del files[rel]
+        if after is not None:
+            held_back[after.held_back or ""] += 1
+            files[rel] = after
+        was = None if before is None else before.post
+        now = None if after is None else after.post
+        if was is not now:
+            removed += [was] if was is not None else []
+            added += [now] if now is not None else []
+    return files, removed, added, held_back
 
 
 def feed_sets(specs: Iterable[FeedSpec]) -> list[tuple[FeedSpec, ...]]:
@@ -369,6 +518,31 @@ def _stem(rel: str) -> str:
     name = rel[rel.rfind("/") + 1 :]
     dot = name.rfind(".")
     return name[:dot] if dot > 0 else name
+
+
+def _links_after(
+    links: Links, removed: Iterable[Post], added: Iterable[Post], config: Config
+) -> Links | None:
+    """`_links` of the index `links` were made from, less `removed`, with `added`; None where
+    two posts share a file name (which one a `{% post_url %}` names, the whole index tells)."""
+    if len(links.by_name) != len(links.by_rel):
+        return None
+    prefix = config.url + config.baseurl
+    by_rel, by_name = dict(links.by_rel), dict(links.by_name)
+    taken = [(post.rel, by_rel.pop(post.rel)) for post in removed]
+    for rel, _ in taken:
+        del by_name[_stem(rel)]
+    put = [(post.rel, post.url.removeprefix(prefix)) for post in added]
+    for rel, url in put:
+        if _stem(rel) in by_name:
+            return None
+        by_rel[rel] = by_name[_stem(rel)] = url
+    return replace(
+        links,
+        by_name=by_name,
+        by_rel=by_rel,
+        version=links_version_after(links.version, taken, put),
+    )
 
 
 def _links(index: Index, config: Config) -> Links:

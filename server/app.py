@@ -183,8 +183,11 @@ async def watch(store: FeedStore, stop: asyncio.Event) -> None:
         source, stop_event=stop, debounce=200, step=50, watch_filter=_relevant, recursive=True
     ):
         config_changed = any(Path(path).name in CONFIG_FILES for _, path in changes)
+        paths = {path for _, path in changes}
         try:
-            snapshot = await run_in_threadpool(store.reload, config_changed=config_changed)
+            snapshot = await run_in_threadpool(
+                store.reload, config_changed=config_changed, changed=paths
+            )
         except Exception:  # a reload must never take the server down
             log.exception("reload failed; still serving the previous snapshot")
             continue

@@ -16,7 +16,7 @@ import gzip
 import logging
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -373,8 +373,11 @@ class FeedStore:
             activity=self.activity,
         )
 
-    def reload(self, *, config_changed: bool = False) -> Snapshot:
+    def reload(
+        self, *, config_changed: bool = False, changed: Collection[str] | None = None
+    ) -> Snapshot:
         """Read the source again (only changed files) and swap in a new snapshot atomically.
+        `changed`: the paths the watcher heard of, where it did (see `read_site`).
 
         A post that breaks is logged and left out; if the configuration itself became invalid,
         or a folder or post file cannot be read, the old snapshot keeps serving and the error
@@ -391,7 +394,13 @@ class FeedStore:
                     return old
             try:
                 # jobs=1: no fork from a process that runs request threads
-                site = read_site(config, now=self.clock(), previous=old.site, jobs=1)
+                site = read_site(
+                    config,
+                    now=self.clock(),
+                    previous=old.site,
+                    jobs=1,
+                    changed=None if config_changed else changed,
+                )
             except FeedsError as exc:  # part of the source unreadable: feeds would lose posts
                 log.error("not reloaded, still serving the previous snapshot: %s", exc)
                 return old
