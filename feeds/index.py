@@ -28,13 +28,13 @@ ARCHIVE_FORMATS: tuple[Format, ...] = (
 )  # RFC 5005 speaks Atom (and RSS via atom:link)
 
 
-def _order_key(post: Post) -> tuple[float, str]:
+def order_key(post: Post) -> tuple[float, str]:
     return (-post.date.timestamp(), post.rel)
 
 
 def build_index(posts: Iterable[Post]) -> tuple[Index, list[Problem]]:
     """Sort newest first (ties by file path), make ids distinct, group by category and tag."""
-    ordered = sorted(posts, key=_order_key)
+    ordered = sorted(posts, key=order_key)
     problems: list[Problem] = []
 
     counts = Counter(p.id for p in ordered)
@@ -147,7 +147,7 @@ def update_index(index: Index, removed: Sequence[Post], added: Sequence[Post]) -
         return None
     gone: list[int] = []
     for post in removed:
-        place = bisect.bisect_left(posts, _order_key(post), key=_order_key)
+        place = bisect.bisect_left(posts, order_key(post), key=order_key)
         if place == len(posts) or posts[place] is not post:
             return None
         gone.append(place)
@@ -157,8 +157,8 @@ def update_index(index: Index, removed: Sequence[Post], added: Sequence[Post]) -
         return None  # build_index decides which of two posts keeps an id
     if len({p.id for p in added}) != len(added) or len({p.url for p in added}) != len(added):
         return None
-    fresh = sorted(added, key=_order_key)
-    places = [bisect.bisect_left(posts, _order_key(post), key=_order_key) for post in fresh]
+    fresh = sorted(added, key=order_key)
+    places = [bisect.bisect_left(posts, order_key(post), key=order_key) for post in fresh]
     runs, at = _runs(len(posts), sorted(gone), places)
     ordered: list[Post | None] = [None] * (len(posts) - len(gone) + len(fresh))
     for start, end, shift in runs:

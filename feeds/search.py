@@ -17,21 +17,23 @@ ever compiled: terms are bound as values, never spliced into SQL or a regular ex
 
 from __future__ import annotations
 
+import bisect
 import contextlib
+import json
 import os
 import re
 import sqlite3
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from feedsmith import permalink
 from feedsmith.errors import FeedsError
-from feedsmith.index import format_path
+from feedsmith.index import format_path, order_key
 from feedsmith.model import FORMATS, FeedSpec, Format, Post
 from feedsmith.parse import read_source
 from feedsmith.site import Site
@@ -131,6 +133,20 @@ CREATE INDEX names_by_date ON names (kind, name, at DESC, post);
 CREATE INDEX names_of_post ON names (post, kind, name);
 CREATE VIRTUAL TABLE text USING fts5(words, tokenize = 'trigram', detail = 'none');
 """
+
+
+def _places(site: Site, rels: Iterable[str]) -> Iterator[tuple[str, tuple[int, str]]]:
+    """(relative path, (its place in the index, its entry key)) of each post of `rels` the
+    site publishes, found by its date rather than a walk over every post."""
+    posts = site.index.posts
+    for rel in rels:
+        state = site.files.get(rel)
+        post = None if state is None else state.post
+        if post is None:
+            continue
+        at = bisect.bisect_left(posts, (-post.date.timestamp(), rel), key=order_key)
+        if at < len(posts) and posts[at].rel == rel:
+            yield rel, (at, site.entry_keys[at])
 
 
 class SearchIndex:
@@ -243,9 +259,12 @@ class SearchIndex:
         site: Site,
         stop: threading.Event | None = None,
         pause: Callable[[], None] | None = None,
+        only: Collection[str] | None = None,
     ) -> Update:
         """Make the index hold exactly the posts of `site`: rows of removed or changed posts
         go, new and changed ones are added. Damage found on the way: made again from `site`.
+        `only`: the relative paths of the only files that can have changed since the index
+        last held a site (a live change), so that the rest are not compared.
 
         New posts are written in batches, each committed: a build stopped half way (`stop`
         set, the process ended) is taken up where it stopped by the next update.
@@ -253,7 +272,7 @@ class SearchIndex:
         started = time.perf_counter()
         with self._alone():  # workers sharing the file take turns; the second finds it done
             try:
-                added, removed = self._update(site, stop, pause)
+                added, removed = self._update(site, stop, pause, only)
             except sqlite3.OperationalError:
                 raise  # locked, read-only, out of space: not damage, the file stays
             except sqlite3.DatabaseError:
@@ -264,11 +283,23 @@ class SearchIndex:
         return Update(added, removed, time.perf_counter() - started, rebuilt=self.rebuilt)
 
     def _update(
-        self, site: Site, stop: threading.Event | None, pause: Callable[[], None] | None
+        self,
+        site: Site,
+        stop: threading.Event | None,
+        pause: Callable[[], None] | None,
+        only: Collection[str] | None = None,
     ) -> tuple[int, int]:
-        wanted = {post.rel: (i, site.entry_keys[i]) for i, post in enumerate(site.index.posts)}
         db = self._db()
-        held = {rel: (row, key) for row, rel, key in db.execute("SELECT id, rel, key FROM posts")}
+        if only is None or self.rebuilt:
+            wanted = {post.rel: (i, site.entry_keys[i]) for i, post in enumerate(site.index.posts)}
+            rows = db.execute("SELECT id, rel, key FROM posts")
+        else:
+            wanted = dict(_places(site, only))
+            rows = db.execute(
+                "SELECT id, rel, key FROM posts WHERE rel IN (SELECT value FROM json_each(?))",
+                (json.dumps(sorted(only)),),
+            )
+        held = {rel: (row, key) for row, rel, key in rows}
         gone = [row for rel, (row, key) in held.items() if wanted.get(rel, (0, ""))[1] != key]
         fresh = sorted(
             (i, key) for rel, (i, key) in wanted.items() if held.get(rel, (0, ""))[1] != key

@@ -66,6 +66,8 @@ class Site:
     found: tuple[Problem, ...] = ()
     index_problems: tuple[Problem, ...] = ()
     timed: frozenset[str] = frozenset()
+    # After a live change: the relative paths of the only files changed since `previous`.
+    touched: frozenset[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -354,6 +356,7 @@ def _read_changed(
         held_back={reason: n for reason, n in sorted(held_back.items()) if reason and n > 0},
         routes={spec.path: spec for spec in specs},
         pages=page_routes(specs, config),
+        touched=frozenset(touched),
         timed=(previous.timed - touched)
         | {
             rel

@@ -319,11 +319,16 @@ class FeedStore:
         # takes minutes to make for an archive of 100,000 posts, and seconds to bring up to date.
         self.search_ready = threading.Event()
         self.search_version = 0  # counts updates: matches found before one are not kept
+        self._search_behind = False  # an update failed: the next compares every post
         self._stop = threading.Event()
         self._index_lock = threading.Lock()
-        self._indexer = threading.Thread(
-            target=self._index, args=(site,), name="search-index", daemon=True
-        )
+        # The next site the index is to hold, and the files changed since the last one it
+        # was given (None: compare every post). A reload leaves it here while the index is
+        # being made (minutes, for a large archive) rather than wait: whoever holds the
+        # index takes it up when done.
+        self._pending: tuple[Site, frozenset[str] | None] | None = (site, None)
+        self._pending_lock = threading.Lock()
+        self._indexer = threading.Thread(target=self._drain, name="search-index", daemon=True)
         self._indexer.start()
         self.snapshot = self._snapshot(site, generation=0)
         _settle()
@@ -336,19 +341,53 @@ class FeedStore:
         self._indexer.join(timeout)
         return self.search_ready.is_set()
 
-    def _index(self, site: Site) -> None:
-        """Bring the search index up to date with `site`; a failure costs only search."""
-        with self._index_lock:
+    def _index_later(self, site: Site, touched: frozenset[str] | None) -> None:
+        """Have the search index hold `site`, now if no one else is updating it, else as soon
+        as they are done; `touched`: the files changed since the site given before."""
+        with self._pending_lock:
+            if self._pending is not None:  # not taken up yet: both changes are still to do
+                before = self._pending[1]
+                touched = None if before is None or touched is None else before | touched
+            self._pending = (site, touched)
+        self._drain()
+
+    def _drain(self) -> None:
+        """Bring the index up to the pending site while this thread can take it. Whoever
+        leaves a site pending tries next; whoever releases the index looks again after: so
+        a pending site is never left behind."""
+        while True:
+            if not self._index_lock.acquire(blocking=False):
+                return  # its holder takes up the pending site when done
             try:
-                done = self.search.update(site, self._stop, pause=self.activity.wait_idle)
-            except (sqlite3.Error, OSError) as exc:
-                log.error("search index not updated (%s): queries answer from earlier posts", exc)
-                return
+                with self._pending_lock:
+                    job, self._pending = self._pending, None
+                if job is not None:
+                    self._index(*job)
             finally:
-                self.search_version += 1
-            if self._stop.is_set():
-                return
-            self.search_ready.set()
+                self._index_lock.release()
+            with self._pending_lock:
+                if self._pending is None or self._stop.is_set():
+                    return
+
+    def _index(self, site: Site, touched: frozenset[str] | None) -> None:
+        """Bring the search index up to date with `site`; a failure costs only search."""
+        try:
+            done = self.search.update(
+                site,
+                self._stop,
+                pause=self.activity.wait_idle,
+                only=None if self._search_behind else touched,
+            )
+        except (sqlite3.Error, OSError) as exc:
+            log.error("search index not updated (%s): queries answer from earlier posts", exc)
+            self._search_behind = True  # the next update compares every post
+            return
+        finally:
+            self.search_version += 1
+        self._search_behind = self._stop.is_set()  # stopped half way: taken up next time
+        if self._stop.is_set():
+            return
+        self.search_ready.set()
         if done.rebuilt or done.added or done.removed:
             log.info(
                 "search index%s: %d posts added, %d removed in %.2f s",
@@ -412,7 +451,7 @@ class FeedStore:
             new = self._snapshot(site, generation=old.generation + 1)
             self.snapshot = new  # one reference assignment: requests see old or new, never both
             _settle()
-            self._index(site)  # after: feeds never wait for the index
+            self._index_later(site, site.touched)  # after: feeds never wait for the index
             if config.hub:
                 changed = new.changed_since(old)
                 if changed:
