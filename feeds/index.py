@@ -9,6 +9,7 @@ from __future__ import annotations
 import bisect
 import difflib
 import hashlib
+import itertools
 import posixpath
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -67,8 +68,8 @@ def build_index(posts: Iterable[Post]) -> tuple[Index, list[Problem]]:
             )
 
     groups = _Groups()
-    for i, post in enumerate(ordered):
-        groups.add(post, i)
+    for age, post in enumerate(reversed(ordered)):
+        groups.add(post, age)
     index = Index(
         posts=tuple(ordered),
         categories=groups.frozen(groups.categories),
@@ -82,31 +83,33 @@ def build_index(posts: Iterable[Post]) -> tuple[Index, list[Problem]]:
     return index, problems
 
 
+_GROUPS = ("categories", "tags", "collections", "authors")  # an Index's groups, in order
+
+
+def _memberships(post: Post) -> list[tuple[int, str]]:
+    """The groups `post` is in: (which of _GROUPS, name)."""
+    found = [(2, post.collection)]
+    if post.collection != "posts":
+        return found  # Jekyll's site.categories and site.tags hold posts only
+    found += [(0, name) for name in post.categories]
+    found += [(1, name) for name in post.tags]
+    found += [(3, name) for name in dict.fromkeys(a.name for a in post.authors)]
+    return found
+
+
 class _Groups:
     """Which positions each collection, category, tag and author holds, as posts are added."""
 
     def __init__(self) -> None:
-        self.categories: dict[str, list[int]] = defaultdict(list)
-        self.tags: dict[str, list[int]] = defaultdict(list)
-        self.collections: dict[str, list[int]] = defaultdict(list)
-        self.authors: dict[str, list[int]] = defaultdict(list)
-
-    def of(self, post: Post) -> list[list[int]]:
-        """The lists `post` belongs in."""
-        found = [self.collections[post.collection]]
-        if post.collection != "posts":
-            return found  # Jekyll's site.categories and site.tags hold posts only
-        found += [self.categories[name] for name in post.categories]
-        found += [self.tags[name] for name in post.tags]
-        found += [self.authors[name] for name in dict.fromkeys(a.name for a in post.authors)]
-        return found
+        self.tables: tuple[dict[str, list[int]], ...] = tuple(defaultdict(list) for _ in _GROUPS)
+        self.categories, self.tags, self.collections, self.authors = self.tables
 
     def add(self, post: Post, i: int) -> None:
-        for members in self.of(post):
-            members.append(i)
+        for table, name in _memberships(post):
+            self.tables[table][name].append(i)
 
     @staticmethod
-    def frozen(groups: Mapping[str, list[int]]) -> Mapping[str, tuple[int, ...]]:
+    def frozen(groups: Mapping[str, Sequence[int]]) -> Mapping[str, tuple[int, ...]]:
         return MappingProxyType({k: tuple(v) for k, v in sorted(groups.items()) if v})
 
 
@@ -151,12 +154,12 @@ def update_index(index: Index, removed: Sequence[Post], added: Sequence[Post]) -
         if place == len(posts) or posts[place] is not post:
             return None
         gone.append(place)
-    ids = index.ids.difference(p.id for p in removed)
-    urls = index.urls.difference(p.url for p in removed)
-    if ids.intersection(p.id for p in added) or urls.intersection(p.url for p in added):
-        return None  # build_index decides which of two posts keeps an id
     if len({p.id for p in added}) != len(added) or len({p.url for p in added}) != len(added):
         return None
+    ids = _renamed(index.ids, {p.id for p in removed}, {p.id for p in added})
+    urls = _renamed(index.urls, {p.url for p in removed}, {p.url for p in added})
+    if ids is None or urls is None:
+        return None  # build_index decides which of two posts keeps an id
     fresh = sorted(added, key=order_key)
     places = [bisect.bisect_left(posts, order_key(post), key=order_key) for post in fresh]
     runs, at = _runs(len(posts), sorted(gone), places)
@@ -165,38 +168,62 @@ def update_index(index: Index, removed: Sequence[Post], added: Sequence[Post]) -
         ordered[start + shift : end + shift] = posts[start:end]
     for post, i in zip(fresh, at, strict=True):
         ordered[i] = post
-    numbers = list(range(len(ordered)))  # one int object a position, shared by every group
+    count, after = len(posts), len(ordered)
+    # The runs by age, oldest first: old places [start, end) are old ages [count - end,
+    # count - start), which move by (after - count) - shift: by nothing at all for posts
+    # newer than every other, or an edit that keeps a post's date.
+    by_age = [(count - end, count - start, after - count - s) for start, end, s in runs[::-1]]
+    shared: list[int] = []  # the int objects of renumbered ages: one an age, for every group
 
-    def moved(group: tuple[int, ...]) -> list[int]:
-        out: list[int] = []
-        for start, end, shift in runs:
+    def moved(group: tuple[int, ...]) -> tuple[int, ...]:
+        parts: list[Iterable[int]] = []
+        for start, end, shift in by_age:
             lo, hi = bisect.bisect_left(group, start), bisect.bisect_left(group, end)
-            if lo < hi:
-                out += map(numbers.__getitem__, map(shift.__add__, group[lo:hi]))
-        return out
+            if lo == 0 and hi == len(group) and shift == 0:
+                return group
+            if lo < hi and not shift:
+                parts.append(group[lo:hi])
+            elif lo < hi:
+                if not shared:
+                    shared.extend(range(after))
+                parts.append(map(shared.__getitem__, map(shift.__add__, group[lo:hi])))
+        return tuple(itertools.chain.from_iterable(parts))
 
-    groups = _Groups()
-    for target, source in (
-        (groups.categories, index.categories),
-        (groups.tags, index.tags),
-        (groups.collections, index.collections),
-        (groups.authors, index.authors),
-    ):
-        target.update((name, moved(group)) for name, group in source.items())
+    tables = [
+        {name: moved(group) for name, group in getattr(index, kind).items()} for kind in _GROUPS
+    ]
+    opened: dict[tuple[int, str], list[int]] = {}  # the groups an added post goes in
     for post, i in zip(fresh, at, strict=True):
-        for members in groups.of(post):
-            bisect.insort(members, numbers[i])
+        for member in _memberships(post):
+            members = opened.get(member)
+            if members is None:
+                members = opened[member] = list(tables[member[0]].get(member[1], ()))
+            bisect.insort(members, after - 1 - i)
+    for (table, name), members in opened.items():
+        tables[table][name] = tuple(members)
+    categories, tags, collections, authors = (
+        MappingProxyType({k: v for k, v in sorted(table.items()) if v}) for table in tables
+    )
     updated = Index(
         posts=tuple(cast("list[Post]", ordered)),  # every place is filled by now
-        categories=groups.frozen(groups.categories),
-        tags=groups.frozen(groups.tags),
-        collections=groups.frozen(groups.collections),
-        authors=groups.frozen(groups.authors),
-        ids=ids.union(p.id for p in added),
-        urls=urls.union(p.url for p in added),
+        categories=categories,
+        tags=tags,
+        collections=collections,
+        authors=authors,
+        ids=ids,
+        urls=urls,
         clashing=index.clashing,
     )
     return Updated(updated, tuple(fresh), tuple(runs), tuple(at))
+
+
+def _renamed(names: frozenset[str], gone: set[str], put: set[str]) -> frozenset[str] | None:
+    """`names` less `gone`, with `put`; None if one of `put` is still another post's. A set of
+    a million is copied only where it changes (an edit keeps its post's id and URL)."""
+    gone, put = gone - put, put - gone
+    if not names.isdisjoint(put):
+        return None
+    return (names - gone) | put if gone or put else names
 
 
 def _runs(
@@ -229,6 +256,16 @@ def _with_id(post: Post, new_id: str) -> Post:
     return replace(post, id=new_id)
 
 
+def positions(
+    ages: Sequence[int], count: int, limit: int = 0, numbers: Sequence[int] | None = None
+) -> tuple[int, ...]:
+    """The places in an index of `count` posts of the posts of these `ages` (oldest first):
+    the newest `limit` of them (0: all), newest first. See `_Feed.newest` for `numbers`."""
+    chosen = ages[-limit:] if limit else ages
+    found = map((count - 1).__sub__, reversed(chosen))
+    return tuple(map(numbers.__getitem__, found) if numbers else found)
+
+
 def format_path(atom_path: str, fmt: Format) -> str:
     """`feed.xml` -> `feed.rss`: every format of a feed sits beside the Atom one."""
     stem = atom_path[: -len(".xml")] if atom_path.endswith(".xml") else atom_path
@@ -240,8 +277,14 @@ class _Feed:
     kind: FeedKind
     name: str | None
     atom_path: str
-    members: tuple[int, ...]
+    members: tuple[int, ...]  # ages (see Index), oldest first
+    count: int  # of the index's posts: what makes an age a position
     collection: str | None = None  # another Jekyll collection than the posts
+
+    def newest(self, limit: int = 0, numbers: Sequence[int] | None = None) -> tuple[int, ...]:
+        """The positions of the newest `limit` members (0: all), newest first; `numbers`
+        (range(count) as a list) lends its int objects, so that many feeds share one each."""
+        return positions(self.members, self.count, limit, numbers)
 
 
 def _collection_feeds(index: Index, config: Config) -> tuple[list[_Feed], list[Problem]]:
@@ -253,13 +296,15 @@ def _collection_feeds(index: Index, config: Config) -> tuple[list[_Feed], list[P
         if label == "posts":
             continue
         members = index.collections.get(label, ())
-        feeds.append(_Feed("collection", label, meta.path or f"feed/{label}.xml", members, label))
+        count = len(index.posts)
+        path = meta.path or f"feed/{label}.xml"
+        feeds.append(_Feed("collection", label, path, members, count, label))
         segments, notes = names.assign(list(meta.categories), as_named=frozenset(meta.categories))
         problems += [Problem(f"collection {label} names", note, "notice") for note in notes]
         for category in meta.categories:
-            shown = tuple(i for i in members if category in index.posts[i].categories)
+            shown = tuple(a for a in members if category in index.posts[count - 1 - a].categories)
             path = f"feed/{label}/{segments[category]}.xml"
-            feeds.append(_Feed("category", category, path, shown, label))
+            feeds.append(_Feed("category", category, path, shown, count, label))
     return feeds, problems
 
 
@@ -271,7 +316,8 @@ def _feeds(index: Index, config: Config) -> tuple[list[_Feed], list[Problem]]:
     posts = (
         index.collections.get("posts", ()) if index.collections else tuple(range(len(index.posts)))
     )
-    feeds = [_Feed("site", None, config.path, posts)]
+    count = len(index.posts)
+    feeds = [_Feed("site", None, config.path, posts, count)]
     groups: tuple[tuple[FeedKind, Mapping[str, tuple[int, ...]], FeedGroup], ...] = (
         ("category", index.categories, config.categories),
         ("tag", index.tags, config.tags),
@@ -287,7 +333,8 @@ def _feeds(index: Index, config: Config) -> tuple[list[_Feed], list[Problem]]:
         segments, notes = names.assign(chosen, as_named=listed)
         problems += [Problem(f"{kind} names", note, "notice") for note in notes]
         feeds += [
-            _Feed(kind, name, f"{group.path}{segments[name]}.xml", members[name]) for name in chosen
+            _Feed(kind, name, f"{group.path}{segments[name]}.xml", members[name], count)
+            for name in chosen
         ]
     others, told = _collection_feeds(index, config)
     feeds += others
@@ -446,7 +493,9 @@ def _override(config: Config, feed: _Feed) -> FeedOverride:
     return config.feeds.get(group, {}).get(feed.name or "", FeedOverride())
 
 
-def _archives(feed: _Feed, fmt: Format, base: FeedSpec, config: Config) -> list[FeedSpec]:
+def _archives(
+    feed: _Feed, fmt: Format, base: FeedSpec, config: Config, numbers: Sequence[int]
+) -> list[FeedSpec]:
     """RFC 5005 archive documents of one feed: pages of `archive_size`, oldest first.
 
     Page 1 holds the oldest entries; a page never changes once it is full (unless an old post
@@ -454,7 +503,7 @@ def _archives(feed: _Feed, fmt: Format, base: FeedSpec, config: Config) -> list[
     page already links `next-archive` to its successor and is never rewritten for it.
     """
     size = config.archive_size
-    oldest_first = feed.members[::-1]
+    oldest_first = feed.newest(0, numbers)[::-1]
     pages = [oldest_first[i : i + size] for i in range(0, len(oldest_first), size)]
     if len(pages[-1]) == size:
         pages.append(())
@@ -546,6 +595,8 @@ def feed_specs(index: Index, config: Config) -> tuple[tuple[FeedSpec, ...], list
     problems += unknown_names(index, config)
     hubs = tuple(("hub", hub) for hub in config.hub)
     specs: list[FeedSpec] = []
+    # Archive documents show every post: one int object a position for all of them.
+    numbers = list(range(len(index.posts))) if config.archive_size > 0 else None
     for feed in feeds:
         own = _override(config, feed)
         limit = config.posts_limit if own.posts_limit is None else own.posts_limit
@@ -565,13 +616,13 @@ def feed_specs(index: Index, config: Config) -> tuple[tuple[FeedSpec, ...], list
                 path=format_path(feed.atom_path, fmt),
                 url=urls[fmt],
                 title=title,
-                posts=feed.members[:limit] if limit else feed.members,
+                posts=feed.newest(limit, numbers),
                 total=len(feed.members),
                 excerpt_only=config.excerpt_only if own.excerpt_only is None else own.excerpt_only,
                 alternates=tuple((other, url) for other, url in urls.items() if other != fmt),
                 links=hubs,
             )
-            pages = _archives(feed, fmt, spec, config) if archives else []
+            pages = _archives(feed, fmt, spec, config, numbers or ()) if archives else []
             if pages:
                 spec = replace(spec, links=(("prev-archive", pages[-1].url), *hubs))
             specs += [spec, *pages]

@@ -191,7 +191,13 @@ class CachedFeed:
 
 @dataclass(frozen=True, slots=True)
 class Index:
-    """Every publishable post, newest first, and which posts each category and tag holds."""
+    """Every publishable post, newest first, and which posts each category and tag holds.
+
+    A group holds its posts by age, oldest first: age 0 is the oldest post of the index, its
+    last; age n - 1 the newest, `posts[0]` (`feedsmith.index.positions` turns ages into
+    places). A new post, newer than every other, leaves every age as it was: a live change to
+    a million posts adds an age to its own groups, and renumbers none.
+    """
 
     posts: tuple[Post, ...]  # and the documents of other collections that get feeds
     categories: Mapping[str, tuple[int, ...]]  # of posts only, as Jekyll's site.categories

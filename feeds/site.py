@@ -68,6 +68,7 @@ class Site:
     timed: frozenset[str] = frozenset()
     # After a live change: the relative paths of the only files changed since `previous`.
     touched: frozenset[str] | None = None
+    noted: Mapping[str, tuple[Problem, ...]] = field(default_factory=dict)  # files' problems
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,8 +246,9 @@ def read_site(
         [state.post for state in read.values() if state.post is not None], config
     )
     held_back = Counter(state.held_back for state in read.values() if state.held_back)
-    for state in read.values():
-        problems.extend(state.problems)
+    noted = {rel: state.problems for rel, state in read.items() if state.problems}
+    for told in noted.values():
+        problems.extend(told)
     index, index_problems = build_index(posts)
     specs, spec_problems = feed_specs(index, config)
     return Site(
@@ -263,6 +265,7 @@ def read_site(
         pages=page_routes(specs, config),
         found=found_problems,
         index_problems=tuple(index_problems),
+        noted=noted,
         timed=frozenset(
             file.rel
             for file, state in zip(todo, fresh, strict=True)
@@ -341,12 +344,16 @@ def _read_changed(
     index = updated.index
     specs, spec_problems = feed_specs(index, config)
     read_again = {file.rel: file for file in found}
-    state_problems = [problem for state in files.values() for problem in state.problems]
+    noted = {rel: p for rel, p in previous.noted.items() if rel not in touched}
+    noted.update((rel, state.problems) for rel, state in states.items() if state.problems)
+    noted = dict(sorted(noted.items()))  # as a walk lists them: by path
+    state_problems = [problem for problems in noted.values() for problem in problems]
     return replace(
         previous,
         index=index,
         specs=specs,
         problems=(*previous.found, *state_problems, *previous.index_problems, *spec_problems),
+        noted=noted,
         files=files,
         links=links,
         entry_keys=updated.carry(
