@@ -1,6 +1,7 @@
 """Build benchmark on synthetic archives shaped like the real site, with Hugo in the same run.
 
     python bench/build.py --sizes 10000 100000 [--archives bench/archives] [--no-hugo] [--no-serve]
+    python bench/build.py --sizes 1000000 --serve-only [--state DIR]   # serve alone, cache warm
 
 For each size: a deterministic archive (bench/archive.py; generated once and kept), then
 `feedsmith build` as a user runs it (a new process each time): cold (empty output and cache),
@@ -204,13 +205,15 @@ def seconds_until_visible(archive: Path, port: int, n: int = 0, timeout: float =
         added.unlink(missing_ok=True)
 
 
-def measure_serve(archive: Path, paths: list[str]) -> dict[str, float]:
-    """`serve` from the warm cache the builds left: seconds until it answers, its memory, the
-    first request of each of `paths`, then how soon a post written meanwhile is served."""
+def measure_serve(archive: Path, paths: list[str], state: Path | None = None) -> dict[str, float]:
+    """`serve` from the warm cache the builds left (or the state folder `state`, with its
+    search index made): seconds until it answers, its memory, the first request of each of
+    `paths`, then how soon a post written meanwhile is served."""
     port = free_port()
     started = time.perf_counter()
+    chosen = ["--cache-dir", str(state)] if state else []
     process = subprocess.Popen(
-        [sys.executable, "-m", "feedsmith", "serve", str(archive), "--port", str(port)],
+        [sys.executable, "-m", "feedsmith", "serve", str(archive), "--port", str(port), *chosen],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         cwd=ROOT,
@@ -274,14 +277,21 @@ SERVED_PATHS = [
 
 
 def bench(
-    size: int, archives: Path, *, hugo: bool, serve: bool, repeat: int, only_serve: bool = False
+    size: int,
+    archives: Path,
+    *,
+    hugo: bool,
+    serve: bool,
+    repeat: int,
+    only_serve: bool = False,
+    state: Path | None = None,
 ) -> None:
     archive = archives / f"posts-{size}"
     if not (archive / "_posts").is_dir():
         print(f"generating {size} posts in {archive} …", flush=True)
         make_archive(archive, posts=size)
     if only_serve:  # on the warm cache an earlier run of this script left
-        figures = measure_serve(archive, [urllib.parse.quote(p) for p in SERVED_PATHS])
+        figures = measure_serve(archive, [urllib.parse.quote(p) for p in SERVED_PATHS], state)
         print(f"  {size} posts, serve:", {k: round(v, 2) for k, v in figures.items()})
         return
     with tempfile.TemporaryDirectory() as scratch:
@@ -367,6 +377,9 @@ def main() -> None:
     parser.add_argument(
         "--serve-only", action="store_true", help="only `serve`, on the cache of an earlier run"
     )
+    parser.add_argument(
+        "--state", type=Path, help="with --serve-only: the state folder to serve with"
+    )
     parser.add_argument("--repeat", type=int, default=3, help="runs per time, the median is shown")
     parser.add_argument(
         "--formats",
@@ -405,6 +418,7 @@ def main() -> None:
             serve=not args.no_serve,
             repeat=max(1, args.repeat),
             only_serve=args.serve_only,
+            state=args.state,
         )
 
 

@@ -10,16 +10,17 @@ import bisect
 import difflib
 import hashlib
 import itertools
+import operator
 import posixpath
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from types import MappingProxyType
-from typing import Any, TypeVar, cast
+from typing import TypeVar
 
 from feedsmith import names, permalink
 from feedsmith.config import Config, FeedGroup, FeedOverride
-from feedsmith.model import FeedKind, FeedSpec, Format, Index, Post, Problem
+from feedsmith.model import FeedKind, FeedSpec, Format, Index, Overlay, Post, Problem
 from feedsmith.text import smartify
 
 EXTENSIONS: dict[Format, str] = {"atom": ".xml", "rss": ".rss", "json": ".json"}
@@ -76,8 +77,8 @@ def build_index(posts: Iterable[Post]) -> tuple[Index, list[Problem]]:
         tags=groups.frozen(groups.tags),
         collections=groups.frozen(groups.collections),
         authors=groups.frozen(groups.authors),
-        ids=frozenset(counts),
-        urls=frozenset(urls),
+        ids={post.id: post.rel for post in ordered},
+        urls={post.url: post.rel for post in ordered},
         clashing=frozenset(clashing),
     )
     return index, problems
@@ -128,12 +129,7 @@ class Updated:
     def carry(self, values: Sequence[T], added: Sequence[T]) -> tuple[T, ...]:
         """Values kept in the old index's order (`values`, one a post), in the new one's:
         `added` gives those of the posts put in, in the order of `self.added`."""
-        out: list[Any] = [None] * len(self.index.posts)
-        for start, end, shift in self._runs:
-            out[start + shift : end + shift] = values[start:end]
-        for value, i in zip(added, self._at, strict=True):
-            out[i] = value
-        return tuple(out)
+        return _spliced(values, self._runs, self._at, added)
 
 
 def update_index(index: Index, removed: Sequence[Post], added: Sequence[Post]) -> Updated | None:
@@ -156,18 +152,14 @@ def update_index(index: Index, removed: Sequence[Post], added: Sequence[Post]) -
         gone.append(place)
     if len({p.id for p in added}) != len(added) or len({p.url for p in added}) != len(added):
         return None
-    ids = _renamed(index.ids, {p.id for p in removed}, {p.id for p in added})
-    urls = _renamed(index.urls, {p.url for p in removed}, {p.url for p in added})
+    ids = _renamed(index.ids, removed, added, "id")
+    urls = _renamed(index.urls, removed, added, "url")
     if ids is None or urls is None:
         return None  # build_index decides which of two posts keeps an id
     fresh = sorted(added, key=order_key)
     places = [bisect.bisect_left(posts, order_key(post), key=order_key) for post in fresh]
     runs, at = _runs(len(posts), sorted(gone), places)
-    ordered: list[Post | None] = [None] * (len(posts) - len(gone) + len(fresh))
-    for start, end, shift in runs:
-        ordered[start + shift : end + shift] = posts[start:end]
-    for post, i in zip(fresh, at, strict=True):
-        ordered[i] = post
+    ordered = _spliced(posts, runs, at, fresh)
     count, after = len(posts), len(ordered)
     # The runs by age, oldest first: old places [start, end) are old ages [count - end,
     # count - start), which move by (after - count) - shift: by nothing at all for posts
@@ -205,7 +197,7 @@ def update_index(index: Index, removed: Sequence[Post], added: Sequence[Post]) -
         MappingProxyType({k: v for k, v in sorted(table.items()) if v}) for table in tables
     )
     updated = Index(
-        posts=tuple(cast("list[Post]", ordered)),  # every place is filled by now
+        posts=ordered,
         categories=categories,
         tags=tags,
         collections=collections,
@@ -217,13 +209,32 @@ def update_index(index: Index, removed: Sequence[Post], added: Sequence[Post]) -
     return Updated(updated, tuple(fresh), tuple(runs), tuple(at))
 
 
-def _renamed(names: frozenset[str], gone: set[str], put: set[str]) -> frozenset[str] | None:
-    """`names` less `gone`, with `put`; None if one of `put` is still another post's. A set of
-    a million is copied only where it changes (an edit keeps its post's id and URL)."""
-    gone, put = gone - put, put - gone
-    if not names.isdisjoint(put):
+def _spliced(
+    values: Sequence[T],
+    runs: Sequence[tuple[int, int, int]],
+    at: Sequence[int],
+    added: Sequence[T],
+) -> tuple[T, ...]:
+    """`values` (one an old place) in the new places: the runs kept, the `added` put in at
+    `at`. One pass over the values: a post newer than every other is `(post, *values)`."""
+    whole = len(runs) == 1 and runs[0][:2] == (0, len(values))
+    pieces = [(start + shift, values if whole else values[start:end]) for start, end, shift in runs]
+    pieces += [(i, (value,)) for value, i in zip(added, at, strict=True)]
+    pieces.sort(key=operator.itemgetter(0))
+    return tuple(itertools.chain.from_iterable(piece for _, piece in pieces))
+
+
+def _renamed(
+    owners: Mapping[str, str], removed: Sequence[Post], added: Sequence[Post], of: str
+) -> Mapping[str, str] | None:
+    """Whose each id (`of`: "id") or URL ("url") is, once the changes are made; None if an
+    added post's is another post's, one not removed."""
+    leaving = {post.rel for post in removed}
+    put = {getattr(post, of): post.rel for post in added}
+    if any(owners.get(name, rel) not in leaving | {rel} for name, rel in put.items()):
         return None
-    return (names - gone) | put if gone or put else names
+    gone = {getattr(post, of) for post in removed} - put.keys()
+    return Overlay.changed(owners, put, gone) if put or gone else owners
 
 
 def _runs(

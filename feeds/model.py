@@ -9,11 +9,11 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar, cast
 
 from feedsmith.errors import message
 
@@ -204,10 +204,11 @@ class Index:
     tags: Mapping[str, tuple[int, ...]]
     collections: Mapping[str, tuple[int, ...]] = field(default_factory=dict)  # label -> documents
     authors: Mapping[str, tuple[int, ...]] = field(default_factory=dict)  # of posts, by name
-    # What `update_index` needs to tell whether a changed post clashes with another: every
-    # entry id and URL, and the posts that already share one (`build_index` renames ids).
-    ids: frozenset[str] = frozenset()
-    urls: frozenset[str] = frozenset()
+    # What `update_index` needs to tell whether a changed post clashes with another: whose
+    # each entry id and URL is (a relative path), and the posts that already share one
+    # (`build_index` renames ids).
+    ids: Mapping[str, str] = field(default_factory=dict)
+    urls: Mapping[str, str] = field(default_factory=dict)
     clashing: frozenset[str] = frozenset()  # relative paths
 
 
@@ -287,6 +288,77 @@ class BuildReport:
     @property
     def notices(self) -> tuple[Problem, ...]:
         return tuple(p for p in self.problems if p.severity == "notice")
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class Overlay(Mapping[K, V]):
+    """A mapping as another one with a few keys changed: what a live change to a million
+    posts makes of the mappings it changes (each post's file state, URL, entry id), without
+    copying the million (touching every entry of a large heap costs a second). The changes
+    are folded into one plain dict once they are many, so that a lookup stays two probes.
+    """
+
+    __slots__ = ("_base", "_gone", "_len", "_put")
+    FOLD = 4096  # changes kept on top of the base before it is copied with them
+
+    def __init__(
+        self,
+        base: Mapping[K, V],
+        put: Mapping[K, V] | None = None,
+        gone: frozenset[K] = frozenset(),
+    ) -> None:
+        self._base, self._put, self._gone = base, dict(put or {}), gone
+        self._len = len(base) - len(gone) + sum(1 for k in self._put if k not in base)
+
+    def __getitem__(self, key: K) -> V:
+        put = self._put.get(key, _MISSING)
+        if put is not _MISSING:
+            return cast("V", put)
+        if key in self._gone:
+            raise KeyError(key)
+        return self._base[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._put or (key not in self._gone and key in self._base)
+
+    def __len__(self) -> int:
+        return self._len
+
+    def __iter__(self) -> Iterator[K]:
+        for key in self._base:
+            if key not in self._gone and key not in self._put:
+                yield key
+        yield from self._put
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (dict, (dict(self.items()),))  # a plain dict wherever it is sent
+
+    @classmethod
+    def changed(
+        cls, mapping: Mapping[K, V], put: Mapping[K, V], gone: Iterable[K]
+    ) -> Mapping[K, V]:
+        """`mapping` with `put` in it and the keys `gone` taken out."""
+        gone = set(gone)
+        left: set[K] | frozenset[K]
+        if isinstance(mapping, Overlay):
+            base = mapping._base
+            ours = {k: v for k, v in mapping._put.items() if k not in gone}
+            ours.update(put)
+            left = (mapping._gone | {k for k in gone if k in base}) - ours.keys()
+        else:
+            base, ours = mapping, dict(put)
+            left = {k for k in gone if k in mapping} - ours.keys()
+        if len(ours) + len(left) > cls.FOLD:
+            folded = {k: v for k, v in base.items() if k not in left and k not in ours}
+            folded.update(ours)
+            return folded
+        return cls(base, ours, frozenset(left))
+
+
+_MISSING = object()
 
 
 @dataclass(frozen=True, slots=True)

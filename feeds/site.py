@@ -32,6 +32,7 @@ from feedsmith.model import (
     FileState,
     Index,
     Links,
+    Overlay,
     Post,
     Problem,
     Progress,
@@ -375,12 +376,13 @@ def _read_changed(
 
 def _apply(
     previous: Site, states: Mapping[str, FileState], touched: Iterable[str]
-) -> tuple[dict[str, FileState], list[Post], list[Post], Counter[str]]:
+) -> tuple[Mapping[str, FileState], list[Post], list[Post], Counter[str]]:
     """The file states of `previous` with `states` in place of those `touched` (gone where
     there is none); the posts that changed, as they were and as they are; the posts held
     back, by reason."""
     known = previous.files
-    files = dict(known)
+    put: dict[str, FileState] = {}
+    gone: list[str] = []
     removed: list[Post] = []
     added: list[Post] = []
     held_back = Counter(previous.held_back)
@@ -390,15 +392,17 @@ def _apply(
             continue
         if before is not None:
             held_back[before.held_back or ""] -= 1
-            del files[rel]
         if after is not None:
             held_back[after.held_back or ""] += 1
-            files[rel] = after
+            put[rel] = after
+        else:
+            gone.append(rel)
         was = None if before is None else before.post
         now = None if after is None else after.post
         if was is not now:
             removed += [was] if was is not None else []
             added += [now] if now is not None else []
+    files = Overlay.changed(known, put, gone)
     return files, removed, added, held_back
 
 
@@ -538,19 +542,19 @@ def _links_after(
     if len(links.by_name) != len(links.by_rel):
         return None
     prefix = config.url + config.baseurl
-    by_rel, by_name = dict(links.by_rel), dict(links.by_name)
-    taken = [(post.rel, by_rel.pop(post.rel)) for post in removed]
-    for rel, _ in taken:
-        del by_name[_stem(rel)]
+    taken = [(post.rel, links.by_rel[post.rel]) for post in removed]
     put = [(post.rel, post.url.removeprefix(prefix)) for post in added]
-    for rel, url in put:
-        if _stem(rel) in by_name:
-            return None
-        by_rel[rel] = by_name[_stem(rel)] = url
+    leaving = {_stem(rel) for rel, _ in taken}
+    names = {_stem(rel): url for rel, url in put}
+    if len(names) != len(put) or any(n in links.by_name and n not in leaving for n in names):
+        return None
+    new_rels = {rel for rel, _ in put}
     return replace(
         links,
-        by_name=by_name,
-        by_rel=by_rel,
+        by_name=Overlay.changed(links.by_name, names, leaving - names.keys()),
+        by_rel=Overlay.changed(
+            links.by_rel, dict(put), [rel for rel, _ in taken if rel not in new_rels]
+        ),
         version=links_version_after(links.version, taken, put),
     )
 

@@ -174,6 +174,9 @@ def _relevant(change: Any, path: str) -> bool:
     return may_change_site(path)
 
 
+LIVE_PATHS = 1000  # changes heard at once that are read one by one (see read_site)
+
+
 async def watch(store: FeedStore, stop: asyncio.Event) -> None:
     """Re-read the source whenever a post or the configuration changes (debounced)."""
     from watchfiles import awatch  # noqa: PLC0415 - only needed with reload on
@@ -183,7 +186,10 @@ async def watch(store: FeedStore, stop: asyncio.Event) -> None:
         source, stop_event=stop, debounce=200, step=50, watch_filter=_relevant, recursive=True
     ):
         config_changed = any(Path(path).name in CONFIG_FILES for _, path in changes)
-        paths = {path for _, path in changes}
+        # A burst this large (a checkout, a folder copied in) is read as a whole: a walk
+        # costs less than so many single files, and the system may have dropped some.
+        paths = {path for _, path in changes} if len(changes) <= LIVE_PATHS else None
+        started = time.perf_counter()
         try:
             snapshot = await run_in_threadpool(
                 store.reload, config_changed=config_changed, changed=paths
@@ -192,9 +198,10 @@ async def watch(store: FeedStore, stop: asyncio.Event) -> None:
             log.exception("reload failed; still serving the previous snapshot")
             continue
         log.info(
-            "reloaded: %d posts in %d feeds",
+            "reloaded: %d posts in %d feeds (%.2f s)",
             len(snapshot.site.index.posts),
             len(snapshot.site.specs),
+            time.perf_counter() - started,
         )
 
 

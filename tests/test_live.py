@@ -3,6 +3,7 @@ what a full read gives, for any change, or step aside for the full read."""
 
 from __future__ import annotations
 
+import pickle
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,7 +14,7 @@ import feedsmith.discover
 import pytest
 from feedsmith import load_config, read_site
 from feedsmith.index import build_index, positions, update_index
-from feedsmith.model import Author, Index, Post
+from feedsmith.model import Author, Index, Overlay, Post
 from feedsmith.site import Site
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -64,8 +65,8 @@ def _shape(index: Index) -> tuple[Any, ...]:
         dict(index.tags),
         dict(index.collections),
         dict(index.authors),
-        index.ids,
-        index.urls,
+        dict(index.ids),
+        dict(index.urls),
         index.clashing,
     )
 
@@ -132,6 +133,33 @@ def test_an_index_with_no_clash_is_always_updated_in_place() -> None:
     assert posts[4] not in updated.posts
     assert updated.tags["b"] == tuple(range(9))  # by age: 0 the oldest
     assert positions(updated.tags["b"], 9, 2) == (0, 1)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    start=st.dictionaries(st.integers(0, 20), st.integers()),
+    changes=st.lists(
+        st.tuples(st.dictionaries(st.integers(0, 25), st.integers()), st.sets(st.integers(0, 25))),
+        max_size=8,
+    ),
+    fold=st.sampled_from([2, 5, 4096]),
+)
+def test_an_overlay_is_the_dict_it_stands_for(
+    start: dict[int, int], changes: list[tuple[dict[int, int], set[int]]], fold: int
+) -> None:
+    plain = dict(start)
+    mapping: Any = start
+    with mock.patch.object(Overlay, "FOLD", fold):
+        for put, gone in changes:
+            mapping = Overlay.changed(mapping, put, gone)
+            for key in gone:
+                plain.pop(key, None)
+            plain.update(put)
+            assert dict(mapping) == plain
+            assert len(mapping) == len(plain) == len(list(mapping))
+            assert all((k in mapping) == (k in plain) for k in range(-1, 27))
+            assert all(mapping.get(k) == plain.get(k) for k in range(-1, 27))
+    assert pickle.loads(pickle.dumps(mapping)) == plain
 
 
 # --- read_site(changed=…): a live change to real files -------------------------------------
