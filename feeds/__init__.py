@@ -47,7 +47,7 @@ from feedsmith.search import (
     scope_of,
     search_paths,
 )
-from feedsmith.site import Site, read_site
+from feedsmith.site import Site, place_of, read_site
 from feedsmith.state import no_symlinks, state_folder
 from feedsmith.version import __version__
 from feedsmith.websub import publish as notify_hubs
@@ -90,6 +90,7 @@ __all__ = [
     "notify_hubs",
     "output_keys",
     "output_paths",
+    "place_of",
     "preload_renderer",
     "query_feed",
     "read_site",

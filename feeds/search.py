@@ -17,7 +17,6 @@ ever compiled: terms are bound as values, never spliced into SQL or a regular ex
 
 from __future__ import annotations
 
-import bisect
 import contextlib
 import json
 import os
@@ -33,10 +32,10 @@ from pathlib import Path
 
 from feedsmith import permalink
 from feedsmith.errors import FeedsError
-from feedsmith.index import format_path, order_key
+from feedsmith.index import format_path
 from feedsmith.model import FORMATS, FeedSpec, Format, Post
 from feedsmith.parse import read_source
-from feedsmith.site import Site
+from feedsmith.site import Site, place_of
 from feedsmith.state import no_symlinks, usable
 from feedsmith.text import plain_text
 
@@ -137,15 +136,10 @@ CREATE VIRTUAL TABLE text USING fts5(words, tokenize = 'trigram', detail = 'none
 
 def _places(site: Site, rels: Iterable[str]) -> Iterator[tuple[str, tuple[int, str]]]:
     """(relative path, (its place in the index, its entry key)) of each post of `rels` the
-    site publishes, found by its date rather than a walk over every post."""
-    posts = site.index.posts
+    site publishes."""
     for rel in rels:
-        state = site.files.get(rel)
-        post = None if state is None else state.post
-        if post is None:
-            continue
-        at = bisect.bisect_left(posts, (-post.date.timestamp(), rel), key=order_key)
-        if at < len(posts) and posts[at].rel == rel:
+        at = place_of(site, rel)
+        if at is not None:
             yield rel, (at, site.entry_keys[at])
 
 

@@ -8,6 +8,7 @@ parsed again. The states are kept in the build cache in shards (`load_states`/`s
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 import os
@@ -24,7 +25,7 @@ from feedsmith.config import Config
 from feedsmith.discover import discover, discover_paths
 from feedsmith.errors import PostError, SourceError, UnreadableError, os_reason
 from feedsmith.files import GONE, read_regular
-from feedsmith.index import build_index, feed_specs, page_path, update_index
+from feedsmith.index import build_index, feed_specs, order_key, page_path, update_index
 from feedsmith.keys import entry_key
 from feedsmith.model import (
     NO_STAMP,
@@ -404,6 +405,18 @@ def _apply(
             added += [now] if now is not None else []
     files = Overlay.changed(known, put, gone)
     return files, removed, added, held_back
+
+
+def place_of(site: Site, rel: str) -> int | None:
+    """Where the post of the file `rel` is in the site's index, found by its date (the index
+    is ordered by it) rather than by a map of a million paths; None if it publishes none."""
+    state = site.files.get(rel)
+    post = None if state is None else state.post
+    if post is None:
+        return None
+    posts = site.index.posts
+    at = bisect.bisect_left(posts, (-post.date.timestamp(), rel), key=order_key)
+    return at if at < len(posts) and posts[at].rel == rel else None
 
 
 def feed_sets(specs: Iterable[FeedSpec]) -> list[tuple[FeedSpec, ...]]:

@@ -32,6 +32,7 @@ from feedsmith import (
     SearchTimeout,
     feed_content_key,
     held_bytes,
+    place_of,
     query_feed,
     render_feed_spec,
     scope_of,
@@ -288,10 +289,10 @@ class Queries:
             return None
         finally:
             self._running.release()
-        positions = snapshot.positions
         # The index may already hold a newer reload's posts than this snapshot: those are
         # left out here, and found by the next snapshot's queries.
-        found = tuple(sorted(positions[rel] for rel in rels if rel in positions))
+        places = (place_of(snapshot.site, rel) for rel in rels)
+        found = tuple(sorted(at for at in places if at is not None))
         self.matches[key] = found
         return found
 

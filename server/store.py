@@ -185,14 +185,6 @@ class Snapshot:
     too_big: set[str] = field(default_factory=set)  # paths said to be too large to keep
     activity: Activity = field(default_factory=Activity)  # shared by every snapshot
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _positions: dict[str, int] | None = None
-
-    @property
-    def positions(self) -> Mapping[str, int]:
-        """Each post's place in the index, by relative path (what the search index names)."""
-        if self._positions is None:  # made once; two threads making it make the same
-            self._positions = {post.rel: i for i, post in enumerate(self.site.index.posts)}
-        return self._positions
 
     @property
     def config(self) -> Config:

@@ -4,15 +4,18 @@ what a full read gives, for any change, or step aside for the full read."""
 from __future__ import annotations
 
 import pickle
+import re
 import time
+import urllib.parse
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from unittest import mock
 
+import feedparser
 import feedsmith.discover
 import pytest
-from feedsmith import load_config, read_site
+from feedsmith import load_config, place_of, read_site
 from feedsmith.index import build_index, positions, update_index
 from feedsmith.model import Author, Index, Overlay, Post
 from feedsmith.site import Site
@@ -20,6 +23,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import NOW, write_post
+from tests.test_serve_process import fetch, serving, wait_for
 
 NAMES = ["a", "b", "c", "金融"]
 
@@ -279,6 +283,11 @@ def test_a_live_change_reads_as_a_full_read(
         event("walked" if walk.called else "updated in place")
         anew = read_site(config, now=NOW)
         assert _site_shape(live) == _site_shape(anew)
+        # Each post found where it is, by its date; a file that publishes nothing, nowhere.
+        published = {p.rel: i for i, p in enumerate(live.index.posts)}
+        assert {rel: place_of(live, rel) for rel in live.files} == {
+            rel: published.get(rel) for rel in live.files
+        }
         site = live
 
 
@@ -321,3 +330,54 @@ def test_a_post_written_deleted_or_edited_is_read_without_a_walk(
         read_site(config, now=NOW, previous=site, changed=[str(tmp_path / "c")]).index.posts == ()
     )
     assert len(walks) == 1
+
+
+def test_the_real_server_follows_every_kind_of_change_as_it_happens(tmp_path: Path) -> None:
+    """Over HTTP, through the real watcher: an editor's save (a new file renamed over the
+    post), a post renamed, one deleted while another is written, a folder of posts moved
+    in and out, an include changed. Each shows as a fresh read of the site shows it, and the
+    log tells how long each reload took."""
+    source = tmp_path / "site"
+    posts = source / "_posts"
+    posts.mkdir(parents=True)
+    (source / "_config.yml").write_text(SITE_CONFIG, encoding="utf-8")
+    names = {"url": "x", "id": "", "categories": ["a"], "tags": ["金融"], "authors": []}
+    for n in range(4):
+        _write(posts, n, n, {**names, "url": f"x{n}"})
+    log = tmp_path / "serve.log"
+
+    def titles(path: str = "/feed.xml") -> list[str]:
+        return [e.title for e in feedparser.parse(fetch(base + path)[2]).entries]
+
+    def full_read() -> list[str]:
+        return [p.title for p in read_site(load_config(source)).index.posts]
+
+    with serving(source, log=log) as base:
+        assert titles() == full_read()
+        # An editor's save: the new text written beside the post, then renamed over it.
+        saved = posts / f".{_name(1)}.swp"
+        saved.write_text(
+            "---\ntitle: Saved again\ndate: 2024-03-02 08:00:00 +0800\ntags: [金融]\n---\nNew.\n",
+            encoding="utf-8",
+        )
+        saved.rename(posts / _name(1))
+        wait_for(lambda: "Saved again" in titles())
+        assert titles() == full_read()
+        (posts / _name(2)).rename(posts / "2024-03-09-moved.md")
+        wait_for(lambda: titles() == full_read())
+        (posts / _name(0)).unlink()
+        _write(posts, 8, 9, {**names, "url": "newest"})
+        wait_for(lambda: titles()[:1] == ["Post 8 newest"] and titles() == full_read())
+        tag_feed = "/feed/by_tag/" + urllib.parse.quote("金融") + ".xml"
+        assert titles(tag_feed) == full_read()  # every post so far has the tag
+        # A folder of posts moved in, then out: only a walk can tell what it held.
+        outside = tmp_path / "elsewhere" / "_posts"
+        write_post(outside, "2024-03-20-filed.md", "title: Filed away\ndate: 2024-03-20\n")
+        (tmp_path / "elsewhere").rename(source / "news")
+        wait_for(lambda: titles()[:1] == ["Filed away"])
+        assert fetch(base + "/feed/news.xml")[0] == 200  # its folder is its category
+        (source / "news").rename(tmp_path / "elsewhere")
+        wait_for(lambda: "Filed away" not in titles())
+        assert titles() == full_read()
+    said = log.read_text(encoding="utf-8")
+    assert re.search(r"reloaded: \d+ posts in \d+ feeds \(\d+\.\d\d s\)", said), said
