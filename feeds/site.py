@@ -262,7 +262,7 @@ def read_site(
         links=_links(index, config),
         fingerprint=fingerprint,
         entry_keys=tuple(_entry_key_of(post, read, fingerprint) for post in index.posts),
-        held_back=dict(held_back),
+        held_back=dict(sorted(held_back.items())),
         routes={spec.path: spec for spec in specs},
         pages=page_routes(specs, config),
         found=found_problems,
@@ -279,8 +279,8 @@ def read_site(
 
 def _always_read(state: FileState, file: SourceFile, now: datetime) -> bool:
     """Whether `_reuse` never takes `state` again, whatever the file: a failure, a post the
-    clock decides on, a draft. A symlinked post (`SourceFile.linked`) is read again on every
-    live change too: its target changes with no word of its own path."""
+    clock decides on, a draft. (Site.timed also holds the symlinked posts, `SourceFile.linked`:
+    a target changes with no word of the link's own path.)"""
     return (
         state.stamp == NO_STAMP
         or state.held_back == FUTURE
