@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 import fnmatch
 import functools
+import operator
 import os
 import re
 import stat
@@ -42,10 +43,14 @@ def may_change_site(path: str) -> bool:
 
 
 def _is_candidate(name: str) -> bool:
+    """A name a post file can have: not hidden, no editor's backup, a post's extension (as
+    os.path.splitext finds it, at a third of its cost: a million names are asked)."""
+    dot = name.rfind(".")
     return (
-        not name.startswith((".", "#"))
+        dot > 0
+        and name[0] not in ".#"
         and not name.endswith("~")
-        and os.path.splitext(name)[1].lower() in POST_SUFFIXES
+        and name[dot:].lower() in POST_SUFFIXES
     )
 
 
@@ -299,7 +304,7 @@ def discover(
         raise SourceError(
             tuple(sorted((_shown(path, rules.root), reason) for path, reason in failed))
         )
-    found.sort(key=lambda f: f.rel)
+    found.sort(key=operator.attrgetter("rel"))
     problems.sort(key=lambda p: (p.where, p.reason))
     return found, problems
 

@@ -3,6 +3,7 @@ what a full read gives, for any change, or step aside for the full read."""
 
 from __future__ import annotations
 
+import os
 import pickle
 import re
 import time
@@ -16,6 +17,7 @@ import feedparser
 import feedsmith.discover
 import pytest
 from feedsmith import load_config, place_of, read_site
+from feedsmith.discover import POST_SUFFIXES, _is_candidate
 from feedsmith.index import build_index, positions, update_index
 from feedsmith.model import Author, Index, Overlay, Post
 from feedsmith.site import Site
@@ -381,3 +383,15 @@ def test_the_real_server_follows_every_kind_of_change_as_it_happens(tmp_path: Pa
         assert titles() == full_read()
     said = log.read_text(encoding="utf-8")
     assert re.search(r"reloaded: \d+ posts in \d+ feeds \(\d+\.\d\d s\)", said), said
+
+
+@settings(max_examples=500, deadline=None)
+@given(name=st.text(st.sampled_from(".#~mdhtlMDHTLkx-é"), min_size=1, max_size=9))
+def test_a_post_file_name_is_told_as_splitext_tells_it(name: str) -> None:
+    """The walk's fast test of a name (`rfind`) agrees with os.path.splitext's."""
+    told = (
+        not name.startswith((".", "#"))
+        and not name.endswith("~")
+        and os.path.splitext(name)[1].lower() in POST_SUFFIXES  # noqa: PTH122 - what it agrees with
+    )
+    assert _is_candidate(name) == told
