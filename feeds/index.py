@@ -99,7 +99,7 @@ def _memberships(post: Post) -> list[tuple[int, str]]:
 
 
 class _Groups:
-    """Which positions each collection, category, tag and author holds, as posts are added."""
+    """Which posts (by age, see Index) each collection, category, tag and author holds."""
 
     def __init__(self) -> None:
         self.tables: tuple[dict[str, list[int]], ...] = tuple(defaultdict(list) for _ in _GROUPS)
